@@ -1,0 +1,3 @@
+from posekit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""The ``posekit`` command line.
+
+Each verb lives in its own module under :mod:`posekit.commands` exposing
+``add_arguments(parser)`` and ``run(args) -> int``; only the verb being run is
+imported, so ``posekit eval`` never pays for torch. User errors
+(:class:`posekit.errors.PosekitError`) become one line on stderr and exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import PosekitError
+
+# verb -> (module under posekit.commands, one-line help). The one table of verbs.
+VERBS: dict[str, tuple[str, str]] = {
+    "eval": ("eval", "COCO keypoint AP/AR (pycocotools-exact) and PCK of a results file or a model"),
+    "validate": ("validate", "check a dataset or results file and list every problem in it"),
+}
+
+
+def _parser(verb: str | None) -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="posekit", description="2D human pose estimation: infer, track, train, evaluate, export.")
+    parser.add_argument("--version", action="version", version=f"posekit {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", title="verbs")
+    for name, (module, help_) in VERBS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        if name == verb:
+            importlib.import_module(f"posekit.commands.{module}").add_arguments(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verb = next((a for a in argv if not a.startswith("-")), None)
+    parser = _parser(verb if verb in VERBS else None)
+    args = parser.parse_args(argv)
+    if args.verb is None:
+        parser.print_help()
+        return 0
+    command = importlib.import_module(f"posekit.commands.{VERBS[args.verb][0]}")
+    try:
+        return int(command.run(args) or 0)
+    except PosekitError as e:
+        print(f"posekit {args.verb}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"posekit {args.verb}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,108 @@
+"""The data model: what a dataset holds per image, and what an estimator returns.
+
+Coordinates are image pixels everywhere (x right, y down, origin at the top-left
+corner of the top-left pixel as in COCO). Shapes: ``N`` people, ``K`` keypoints.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["PoseSample", "PoseResult"]
+
+
+def _arr(x, shape_tail: tuple[int, ...], dtype=np.float64) -> np.ndarray:
+    a = np.asarray(x, dtype=dtype)
+    if a.size == 0:
+        return np.zeros((0, *shape_tail), dtype=dtype)
+    return a
+
+
+@dataclass
+class PoseSample:
+    """One annotated image.
+
+    ``keypoints`` (N, K, 2), ``visibility`` (N, K) with COCO's 0 (not labelled),
+    1 (labelled, occluded), 2 (visible); ``boxes`` (N, 4) as x, y, w, h;
+    ``areas`` (N,); ``iscrowd`` (N,) bool; ``ann_ids`` (N,); ``track_ids`` (N,)
+    or ``None``; ``category_ids`` (N,).
+    """
+
+    image_id: int
+    file_name: str
+    width: int
+    height: int
+    keypoints: np.ndarray
+    visibility: np.ndarray
+    boxes: np.ndarray
+    areas: np.ndarray = None  # type: ignore[assignment]
+    iscrowd: np.ndarray = None  # type: ignore[assignment]
+    ann_ids: np.ndarray = None  # type: ignore[assignment]
+    category_ids: np.ndarray = None  # type: ignore[assignment]
+    track_ids: np.ndarray | None = None
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.boxes = _arr(self.boxes, (4,))
+        n = len(self.boxes)
+        k = self.keypoints.shape[1] if np.ndim(self.keypoints) == 3 else 0
+        self.keypoints = _arr(self.keypoints, (k, 2))
+        self.visibility = _arr(self.visibility, (k,), np.int64)
+        self.areas = self.boxes[:, 2] * self.boxes[:, 3] if self.areas is None else _arr(self.areas, ())
+        self.iscrowd = np.zeros(n, bool) if self.iscrowd is None else _arr(self.iscrowd, (), bool)
+        self.ann_ids = np.arange(1, n + 1) if self.ann_ids is None else _arr(self.ann_ids, (), np.int64)
+        self.category_ids = np.ones(n, np.int64) if self.category_ids is None else _arr(self.category_ids, (), np.int64)
+        if self.track_ids is not None:
+            self.track_ids = _arr(self.track_ids, (), np.int64)
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    @property
+    def num_keypoints(self) -> np.ndarray:
+        """Labelled keypoints per person (COCO's ``num_keypoints``)."""
+        return (self.visibility > 0).sum(axis=1)
+
+
+@dataclass
+class PoseResult:
+    """Poses predicted in one image.
+
+    ``keypoints`` (N, K, 2) and ``keypoint_scores`` (N, K) in image pixels;
+    ``boxes`` (N, 4) x, y, w, h; ``scores`` (N,) person scores; ``track_ids`` (N,)
+    or ``None``. ``skeleton`` names the keypoint set (see :mod:`posekit.skeletons`).
+    ``views`` holds the same people in other keypoint sets (e.g. ``"coco17"``
+    for a BlazePose model), each as ``(keypoints, keypoint_scores)``.
+    """
+
+    image_id: int
+    keypoints: np.ndarray
+    keypoint_scores: np.ndarray
+    scores: np.ndarray
+    boxes: np.ndarray | None = None
+    track_ids: np.ndarray | None = None
+    skeleton: str = "coco17"
+    category_id: int = 1
+    views: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        k = self.keypoints.shape[1] if np.ndim(self.keypoints) == 3 else 0
+        self.keypoints = _arr(self.keypoints, (k, 2))
+        self.keypoint_scores = _arr(self.keypoint_scores, (k,))
+        self.scores = _arr(self.scores, ())
+        if self.boxes is None:
+            self.boxes = keypoint_boxes(self.keypoints)
+        self.boxes = _arr(self.boxes, (4,))
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+
+def keypoint_boxes(keypoints: np.ndarray) -> np.ndarray:
+    """Tight x, y, w, h boxes around each person's keypoints: (N, K, 2) -> (N, 4)."""
+    keypoints = np.asarray(keypoints, dtype=np.float64)
+    if keypoints.size == 0:
+        return np.zeros((len(keypoints), 4))
+    lo, hi = keypoints.min(axis=1), keypoints.max(axis=1)
+    return np.concatenate([lo, hi - lo], axis=1)
