@@ -1,0 +1,1 @@
+"""Datasets: readers and writers (COCO, MPII, CrowdPose, PoseTrack18), validation, synthetic people."""
