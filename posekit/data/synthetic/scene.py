@@ -39,7 +39,7 @@ class Scene:
     -1 occluders); per annotated person ``keypoints`` (N, 17, 2) at their true positions even when
     ``visibility`` (N, 17) is 0, ``boxes`` (N, 4) xywh and ``areas`` (N,) from the visible mask,
     ``slots`` (N,) their label-map slots, ``track_ids`` (N,) or None. ``crowd`` lists crowd regions as
-    (mask (H, W) bool, box, area).
+    (mask (H, W) bool, box, area). ``figures`` are the annotated people's :class:`Figure` s.
     """
 
     image: np.ndarray
@@ -51,6 +51,7 @@ class Scene:
     slots: np.ndarray
     track_ids: np.ndarray | None = None
     crowd: list = field(default_factory=list)
+    figures: list = field(default_factory=list)
 
     def mask(self, i: int) -> np.ndarray:
         """Visible mask (H, W) bool of annotated person ``i``."""
@@ -92,7 +93,7 @@ def compose(image: np.ndarray, people: list[Person], rng: np.random.Generator | 
             near = np.concatenate(pts) if pts else None
         draw_occluders(rng, image, labels, occluders, occluder_scale, near)
     slot_map = labels // PART_BITS
-    kps, vis, boxes, areas, slots, tracks = [], [], [], [], [], []
+    kps, vis, boxes, areas, slots, tracks, figs = [], [], [], [], [], [], []
     crowd_mask = np.zeros((h, w), bool)
     for slot, person in enumerate(people, start=1):
         x0, y0, x1, y1 = _extent(person.figure, h, w)
@@ -109,6 +110,7 @@ def compose(image: np.ndarray, people: list[Person], rng: np.random.Generator | 
         boxes.append(box)
         areas.append(area)
         slots.append(slot)
+        figs.append(person.figure)
         tracks.append(-1 if person.track_id is None else person.track_id)
     crowd = []
     if crowd_mask.any():
@@ -118,7 +120,7 @@ def compose(image: np.ndarray, people: list[Person], rng: np.random.Generator | 
     has_tracks = any(p.track_id is not None for p in people)
     return Scene(image, labels, np.array(kps).reshape(n, K, 2), np.array(vis, np.int64).reshape(n, K),
                  np.array(boxes, float).reshape(n, 4), np.array(areas, float), np.array(slots, np.int64),
-                 np.array(tracks, np.int64) if has_tracks else None, crowd)
+                 np.array(tracks, np.int64) if has_tracks else None, crowd, figs)
 
 
 def random_people(rng: np.random.Generator, n: int, heights: np.ndarray, centres: np.ndarray,
@@ -203,6 +205,7 @@ def make_crop(rng: np.random.Generator, width: int = 192, height: int = 256, var
     keep = scene.slots == len(people)
     scene.keypoints, scene.visibility = scene.keypoints[keep], scene.visibility[keep]
     scene.boxes, scene.areas, scene.slots = scene.boxes[keep], scene.areas[keep], scene.slots[keep]
+    scene.figures = [f for f, k in zip(scene.figures, keep) if k]
     return scene
 
 
