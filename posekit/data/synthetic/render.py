@@ -157,6 +157,7 @@ def draw_person(image: np.ndarray, labels: np.ndarray, slot: int, fig: Figure, l
             if outline:
                 cv2.polylines(image, [hull], True, _dark(colour), max(1, int(s * 0.006)), cv2.LINE_AA, SHIFT)
             cv2.fillConvexPoly(labels, hull, base + TORSO, cv2.LINE_8, SHIFT)
+            _stamp(labels, fig.xy[_TORSO_CORNERS], base + TORSO)
         elif i == -2:
             _draw_head(image, labels, base, fig, look)
         else:
@@ -172,6 +173,15 @@ def draw_person(image: np.ndarray, labels: np.ndarray, slot: int, fig: Figure, l
             if name.startswith("left_") and w >= 4:
                 cv2.line(image, a, b, look.stripe[key], max(1, w // 4), cv2.LINE_AA, SHIFT)
             cv2.line(labels, a, b, base + pid, w, cv2.LINE_8, SHIFT)
+            _stamp(labels, fig.xy[[_LIMB_A[i], _LIMB_B[i]]], base + pid)
+
+
+def _stamp(labels: np.ndarray, xy: np.ndarray, value: int) -> None:
+    """Label the pixels holding a part's joints: thin parts drawn without anti-aliasing can miss them."""
+    h, w = labels.shape
+    ix, iy = np.floor(xy[:, 0]).astype(int), np.floor(xy[:, 1]).astype(int)
+    ok = (ix >= 0) & (iy >= 0) & (ix < w) & (iy < h)
+    labels[iy[ok], ix[ok]] = value
 
 
 def _draw_head(image: np.ndarray, labels: np.ndarray, base: int, fig: Figure, look: Look) -> None:
@@ -183,6 +193,7 @@ def _draw_head(image: np.ndarray, labels: np.ndarray, base: int, fig: Figure, lo
     face = fig.face
     cv2.circle(image, centre, rr, look.colours["hair"], -1, cv2.LINE_AA, SHIFT)
     cv2.circle(labels, centre, rr + ONE // 2, base + HEAD, -1, cv2.LINE_8, SHIFT)
+    _stamp(labels, fig.xy[:5], base + HEAD)
     n = face[0]
     if n[2] > -0.3 and r >= 2:
         # The face: a skin-coloured ellipse on the side the head faces, inside the head's outline.
