@@ -62,7 +62,6 @@ def test_annotation_file_loads_in_pycocotools_and_scores_perfectly_against_itsel
 def test_crowd_regions_are_valid_rle_masks():
     from pycocotools import mask as mask_utils
 
-    rng = np.random.default_rng(0)
     found = 0
     for i in range(40):
         scene = make_scene(np.random.default_rng([11, i]), 320, 240, max_people=3, crowd_prob=0.8)
@@ -74,7 +73,6 @@ def test_crowd_regions_are_valid_rle_masks():
             assert mask_utils.toBbox(mask_utils.frPyObjects(rle, *rle["size"])).tolist() == box
             found += 1
     assert found >= 10
-    del rng
 
 
 def _scenes_with_people(seed: int, count: int):

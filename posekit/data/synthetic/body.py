@@ -26,7 +26,6 @@ __all__ = ["Body", "POINTS", "sample_body", "sample_pose", "forward_kinematics",
 POINTS = COCO17.names + ("neck", "head_centre", "head_top", "pelvis", "left_toe", "right_toe",
                          "left_hand", "right_hand", "head_bottom")
 P = {n: i for i, n in enumerate(POINTS)}
-K = COCO17.num_keypoints
 
 # name: (lo, hi, rest, spread) in radians; the sampled angle is rest + spread * N(0,1) clipped to [lo, hi].
 ANGLE_LIMITS = {
