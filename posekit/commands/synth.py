@@ -25,6 +25,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives byte-identical files")
     p.add_argument("--crops", action="store_true",
                    help="single-person top-down crops: the person centred in a 1.25-padded box")
+    p.add_argument("--crowd-prob", type=float, default=0.1,
+                   help="chance per scene of a dense group of small people annotated as one crowd region (0.1)")
+    p.add_argument("--occluder-prob", type=float, default=None,
+                   help="chance per image of objects occluding people (default 0.4; 0.2 with --crops)")
     p.add_argument("--segmentation", action="store_true", help="write polygon segmentations of each person")
     p.add_argument("--video", action="store_true",
                    help="videos: images/<vid>/<frame>.png, videos/<vid>.mp4, posetrack/<vid>.json, COCO with track_id")
@@ -40,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.num_images < 0 or args.frames < 1 or args.videos < 0 or args.max_people < 0:
         raise InputError("--num-images, --videos and --max-people must be >= 0 and --frames >= 1")
+    for name in ("crowd_prob", "occluder_prob"):
+        value = getattr(args, name)
+        if value is not None and not 0 <= value <= 1:
+            raise InputError(f"--{name.replace('_', '-')} must be between 0 and 1, got {value}")
     if args.video and args.crops:
         raise InputError("--video and --crops cannot be combined")
     w, h = args.size or ((192, 256) if args.crops else (640, 480))
@@ -49,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         what = f"{args.videos} videos of {args.frames} frames"
     else:
         path = write_dataset(args.out, args.num_images, w, h, args.max_people, args.seed, args.crops,
-                             args.segmentation, args.preview, not args.quiet)
+                             args.segmentation, args.preview, not args.quiet, args.crowd_prob, args.occluder_prob)
         what = f"{args.num_images} {'crops' if args.crops else 'images'}"
     print(f"wrote {what} ({w}x{h}) and {path}")
     return 0

@@ -103,10 +103,14 @@ SKIN_TONES = np.array([[255, 224, 196], [241, 194, 160], [224, 172, 130], [198, 
 
 @dataclass
 class Look:
-    """Colours (RGB) of one person's clothes, skin and hair, and the left-side stripe."""
+    """Colours (RGB) of one person's clothes, skin and hair, the left-side stripe, and the shirt's
+    pattern: ``pattern`` 0 plain, 1 stripes, 2 checks, with ``period`` (body heights) and ``angle``."""
 
     colours: dict
     stripe: dict
+    pattern: int = 0
+    period: float = 0.05
+    angle: float = 0.0
 
 
 def _random_colour(rng: np.random.Generator) -> np.ndarray:
@@ -128,7 +132,8 @@ def sample_looks(rng: np.random.Generator, n: int) -> list[Look]:
         c = {k: tuple(float(x) for x in np.clip(v, 0, 255)) for k, v in c.items()}
         # The stripe contrasts with what it is drawn on: light on dark cloth or skin, dark on light.
         stripe = {k: (250.0, 250.0, 240.0) if np.mean(v) < 140 else (20.0, 20.0, 30.0) for k, v in c.items()}
-        looks.append(Look(c, stripe))
+        pattern = int(rng.choice(3, p=[0.5, 0.3, 0.2]))
+        looks.append(Look(c, stripe, pattern, float(rng.uniform(0.025, 0.06)), float(rng.uniform(0, np.pi))))
     return looks
 
 
@@ -158,6 +163,7 @@ def draw_person(image: np.ndarray, labels: np.ndarray, slot: int, fig: Figure, l
                 cv2.polylines(image, [hull], True, _dark(colour), max(1, int(s * 0.006)), cv2.LINE_AA, SHIFT)
             cv2.fillConvexPoly(labels, hull, base + TORSO, cv2.LINE_8, SHIFT)
             _stamp(labels, fig.xy[_TORSO_CORNERS], base + TORSO)
+            _texture(image, labels, base, fig, look)
         elif i == -2:
             _draw_head(image, labels, base, fig, look)
         else:
@@ -176,12 +182,37 @@ def draw_person(image: np.ndarray, labels: np.ndarray, slot: int, fig: Figure, l
             _stamp(labels, fig.xy[[_LIMB_A[i], _LIMB_B[i]]], base + pid)
 
 
+def _texture(image: np.ndarray, labels: np.ndarray, base: int, fig: Figure, look: Look) -> None:
+    """Darken the torso's visible shirt pixels in stripes or checks."""
+    period = look.period * fig.scale
+    if look.pattern == 0 or period < 3:
+        return
+    h, w = labels.shape
+    lo = np.floor(np.maximum(fig.hull.min(0) - 0.1 * fig.scale, 0)).astype(int)
+    hi = np.ceil(np.minimum(fig.hull.max(0) + 0.1 * fig.scale, (w, h))).astype(int)
+    if (hi <= lo).any():
+        return
+    win = labels[lo[1]:hi[1], lo[0]:hi[0]]
+    mask = win == base + TORSO
+    if not mask.any():
+        return
+    ys, xs = np.nonzero(mask)
+    c, s = np.cos(look.angle), np.sin(look.angle)
+    u = ((xs + lo[0]) * c + (ys + lo[1]) * s) / period
+    dark = np.floor(u).astype(int) % 2 == 1
+    if look.pattern == 2:
+        v = (-(xs + lo[0]) * s + (ys + lo[1]) * c) / period
+        dark ^= np.floor(v).astype(int) % 2 == 1
+    sub = image[lo[1]:hi[1], lo[0]:hi[0]]
+    sub[ys[dark], xs[dark]] = (sub[ys[dark], xs[dark]] * 0.7).astype(np.uint8)
+
+
 def _stamp(labels: np.ndarray, xy: np.ndarray, value: int) -> None:
     """Label the pixels holding a part's joints: thin parts drawn without anti-aliasing can miss them."""
     h, w = labels.shape
-    ix, iy = np.floor(xy[:, 0]).astype(int), np.floor(xy[:, 1]).astype(int)
-    ok = (ix >= 0) & (iy >= 0) & (ix < w) & (iy < h)
-    labels[iy[ok], ix[ok]] = value
+    for x, y in xy.tolist():
+        if 0 <= x < w and 0 <= y < h:
+            labels[int(y), int(x)] = value
 
 
 def _draw_head(image: np.ndarray, labels: np.ndarray, base: int, fig: Figure, look: Look) -> None:
