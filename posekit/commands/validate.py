@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
             problems = v.dataset_problems(obj, path, k)
         elif kind == "results":
             problems = v.results_problems(obj, path, gt)
+        elif kind == "detections":
+            problems = v.detections_problems(obj, path, gt)
         elif kind == "mpii":
             problems = v.mpii_problems(obj, path)
         else:

@@ -147,8 +147,9 @@ def gt_table(annotations: list[dict], category_id: int, k: int) -> KeypointTable
     except (KeyError, TypeError, ValueError, IndexError):
         raise _Invalid from None
     labelled = np.count_nonzero(kp[:, :, 2] > 0, axis=1)
-    if ((num >= 0) & (num != labelled)).any() or not ((crowd == 0) | (crowd == 1)).all():
+    if not ((crowd == 0) | (crowd == 1)).all():
         raise _Invalid
+    # cocoapi trusts the file's num_keypoints (CrowdPose and Halpe count differently from v > 0).
     table.ignore = table.iscrowd | (np.where(num >= 0, num, labelled) == 0)
     return table
 
