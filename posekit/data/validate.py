@@ -212,10 +212,10 @@ def results_problems(records: Any, path: str | None = None, gt: Any = None) -> l
                 k = cats[r["category_id"]]
         if "keypoints" in r and _check_numbers(c, r["keypoints"], None, rec, "keypoints", ""):
             n = len(r["keypoints"])
-            if n == 0 or n % 3:
-                c.add(f"has {n} values, not 3*K", rec, "keypoints")
-            elif k is not None and n != 3 * k:
+            if k is not None and n != 3 * k:
                 c.add(f"has {n} values, expected 3*K = {3 * k}", rec, "keypoints")
+            elif n == 0 or n % 3:
+                c.add(f"has {n} values, not 3*K", rec, "keypoints")
             else:
                 ks.add(n)
         if "score" in r and not _finite(r["score"]):
