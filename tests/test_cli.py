@@ -64,3 +64,21 @@ def test_eval_sigmas_flag(shared_data, tmp_path):
     run_cli("eval", "--gt", gt_path, "--results", res, "--json", tmp_path / "b.json", check=True)
     narrow = json.loads((tmp_path / "b.json").read_text())
     assert wide["AP"] >= narrow["AP"] and not np.isclose(wide["AP"], narrow["AP"])
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path):
+    import os
+
+    import pytest
+
+    from posekit.fileio import atomic_write, write_json
+
+    target = tmp_path / "out.json"
+    write_json(target, {"a": 1})
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as f:
+            f.write(b'{"half": ')
+            raise RuntimeError("crash mid-write")
+    assert json.loads(target.read_text()) == {"a": 1}  # the old complete file survives
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+    assert oct(os.stat(target).st_mode & 0o777) != oct(0o600)

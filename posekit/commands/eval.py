@@ -25,19 +25,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.coco import CocoDataset
-    from ..data.results import load_results
     from ..evaluation import evaluate_coco
 
-    gt = CocoDataset.load(args.gt, args.skeleton)
-    records = load_results(args.results, gt)
     out: dict[str, float] = {}
     if "coco" in args.metric or "pck" not in args.metric:
-        ev = evaluate_coco(gt, records, sigmas=args.sigmas)
+        ev = evaluate_coco(args.gt, args.results, sigmas=args.sigmas, skeleton=args.skeleton)
         print(ev.table())
         out.update(ev.summary())
     if "pck" in args.metric:
-        out.update(_pck_figures(gt, records, args))
+        out.update(_pck_figures(args))
         for key, value in out.items():
             if key.startswith(("PCK", "EPE")):
                 print(f" {key:<18} = {value:0.4f}")
@@ -47,11 +43,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pck_figures(gt, records, args) -> dict[str, float]:
+def _pck_figures(args) -> dict[str, float]:
     import numpy as np
 
+    from ..data.coco import CocoDataset
+    from ..data.results import load_results
     from ..evaluation import pck
     from ..evaluation.pairing import pair_with_ground_truth
+
+    gt = CocoDataset.load(args.gt, args.skeleton)
+    records = load_results(args.results, gt)
 
     pairs = pair_with_ground_truth(gt, records, sigmas=np.asarray(args.sigmas) if args.sigmas else None)
     size = pck.box_size(pairs.boxes) if args.pck_norm == "bbox" else pck.torso_size(pairs.gt, gt.skeleton())

@@ -133,3 +133,21 @@ def test_max_dets_truncation():
     res = simulate_detections(gt, seed=22, duplicate=0.9, false_positives=15, max_dets=40)
     assert max(np.unique([r["image_id"] for r in res], return_counts=True)[1]) > 20
     assert_same(gt, res)
+
+
+def test_parallel_loading_gives_the_same_numbers(tmp_path, monkeypatch, coco_val):
+    """Files above a size are parsed in two processes; numbers and errors stay the same."""
+    import posekit.evaluation.coco as C
+    from posekit.errors import ValidationError
+
+    gt = json.loads(coco_val.read_text())
+    res = perturbed(gt, 7)
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    monkeypatch.setattr(C, "_PARALLEL_BYTES", 0)
+    ours = evaluate_coco(coco_val, tmp_path / "res.json")
+    np.testing.assert_allclose(ours.precision, reference(gt, res).eval["precision"], atol=1e-12)
+    bad = copy.deepcopy(gt)
+    bad["annotations"][2]["bbox"][3] = -2
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    with pytest.raises(ValidationError, match="annotation .*bbox.*negative"):
+        evaluate_coco(tmp_path / "bad.json", tmp_path / "res.json")
