@@ -82,3 +82,27 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
     assert json.loads(target.read_text()) == {"a": 1}  # the old complete file survives
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
     assert oct(os.stat(target).st_mode & 0o777) != oct(0o600)
+
+
+def test_eval_pck_head_normalisation(shared_data, tmp_path):
+    """PoseTrack18 carries head boxes: a prediction off by 0.4 head sizes is right at 0.5, wrong at 0.3."""
+    gt_path = shared_data / "mmpose_tests" / "posetrack18" / "annotations" / "test_posetrack18_val.json"
+    gt = json.loads(gt_path.read_text())
+    recs = []
+    for a in gt["annotations"]:
+        hb = a["bbox_head"]
+        shift = 0.4 * 0.6 * float(np.hypot(hb[2], hb[3]))
+        kp = np.asarray(a["keypoints"], float).reshape(-1, 3)
+        kp[:, 0] += shift
+        recs.append({"image_id": a["image_id"], "category_id": 1, "keypoints": kp.ravel().tolist(), "score": 1.0})
+    res = tmp_path / "res.json"
+    res.write_text(json.dumps(recs))
+    out = tmp_path / "m.json"
+    run_cli("eval", "--gt", gt_path, "--results", res, "--metric", "pck", "--pck-norm", "head",
+            "--pck-thr", "0.3", "0.5", "--json", out, check=True)
+    figures = json.loads(out.read_text())
+    assert figures["PCK@0.5"] == 1.0 and figures["PCK@0.3"] == 0.0
+    proc = run_cli("eval", "--gt", shared_data / "coco_mini/annotations/person_keypoints_val2017.json",
+                   "--results", ROOT / "demo" / "coco_mini_val2017_results.json", "--metric", "pck",
+                   "--pck-norm", "head")
+    assert proc.returncode == 2 and "bbox_head" in proc.stderr

@@ -6,7 +6,7 @@ import sys
 
 from ..fileio import write_json
 
-PCK_NORMS = ("bbox", "torso")
+PCK_NORMS = ("bbox", "torso", "head")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,7 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pck-thr", type=float, nargs="+", default=[0.1, 0.2], metavar="ALPHA",
                    help="PCK thresholds as fractions of the normaliser (default: 0.1 0.2)")
     p.add_argument("--pck-norm", choices=PCK_NORMS, default="bbox",
-                   help="PCK normaliser: the ground-truth box's longer side, or the torso diameter (default: bbox)")
+                   help="PCK normaliser: the ground-truth box's longer side, the torso diameter, or the head size "
+                        "(0.6 x head box diagonal, from annotations' bbox_head as in PoseTrack18) (default: bbox)")
     p.add_argument("--json", metavar="OUT.json", help="also write the figures as a JSON object")
 
 
@@ -55,7 +56,29 @@ def _pck_figures(args) -> dict[str, float]:
     records = load_results(args.results, gt)
 
     pairs = pair_with_ground_truth(gt, records, sigmas=np.asarray(args.sigmas) if args.sigmas else None)
-    size = pck.box_size(pairs.boxes) if args.pck_norm == "bbox" else pck.torso_size(pairs.gt, gt.skeleton())
+    if args.pck_norm == "bbox":
+        size = pck.box_size(pairs.boxes)
+    elif args.pck_norm == "torso":
+        size = pck.torso_size(pairs.gt, gt.skeleton())
+    else:
+        size = pck.head_size(_head_boxes(gt, pairs.ann_id))
     out = {f"PCK@{a:g}": pck.pck(pairs.pred, pairs.gt, pairs.visible, size, a) for a in args.pck_thr}
     out["EPE"] = pck.epe(pairs.pred[pairs.matched], pairs.gt[pairs.matched], pairs.visible[pairs.matched])
     return out
+
+
+def _head_boxes(gt, ann_ids):
+    """x1, y1, x2, y2 head boxes from each annotation's ``bbox_head`` (x, y, w, h)."""
+    import numpy as np
+
+    from ..errors import DataError
+
+    by_id = {a["id"]: a for a in gt.annotations}
+    boxes = []
+    for i in ann_ids:
+        box = by_id[int(i)].get("bbox_head")
+        if box is None:
+            raise DataError("--pck-norm head needs a 'bbox_head' in every annotation", gt.path,
+                            f"annotation {int(i)}", "bbox_head")
+        boxes.append([box[0], box[1], box[0] + box[2], box[1] + box[3]])
+    return np.asarray(boxes, np.float64).reshape(len(boxes), 4)
