@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from posekit.cli import main
+from posekit.data.coco import load_coco
 from posekit.data.synthetic import make_crops, make_scene, write_dataset
 from posekit.data.synthetic.background import background
 from posekit.data.synthetic.body import ANGLE_LIMITS, P, forward_kinematics, sample_body, sample_pose
@@ -40,6 +42,9 @@ def test_annotation_file_loads_in_pycocotools_and_scores_perfectly_against_itsel
     ann = write_dataset(tmp_path, 25, 320, 240, max_people=6, seed=3, segmentation=True)
     data = json.loads(ann.read_text())
     assert dataset_problems(data, str(ann)) == []
+    assert main(["validate", str(ann)]) == 0
+    samples = list(load_coco(ann).samples())
+    assert len(samples) == 25 and sum(len(s) for s in samples) == len(data["annotations"])
     cat = data["categories"][0]
     assert cat["keypoints"] == list(COCO17.names)
     assert cat["skeleton"] == [[a + 1, b + 1] for a, b in COCO17.limbs]

@@ -6,6 +6,8 @@ import json
 import cv2
 import numpy as np
 
+from posekit.cli import main
+from posekit.data.posetrack import load_posetrack
 from posekit.data.synthetic import make_video, write_videos
 from posekit.skeletons import POSETRACK17
 
@@ -54,17 +56,24 @@ def test_video_files_posetrack_coco_and_mp4(tmp_path):
     pt = json.loads((tmp_path / "a/posetrack/000000.json").read_text())
     assert pt["categories"][0]["keypoints"] == list(POSETRACK17.names)
     assert len(pt["images"]) == 12 and all((tmp_path / "a" / im["file_name"]).is_file() for im in pt["images"])
-    # PoseTrack keypoints are COCO's except slots 1 and 2 (head_bottom, head_top), which lie on the head axis.
+    # PoseTrack keypoints are COCO's except slots 1 and 2 (head_bottom, head_top), which lie on the head axis;
+    # PoseTrack18 marks every labelled keypoint 1.
     checked = 0
     coco_by_key = {(a["image_id"], a["track_id"]): a for a in data["annotations"]}
     for a in pt["annotations"]:
         c = np.array(coco_by_key[(a["image_id"], a["track_id"])]["keypoints"]).reshape(17, 3)
         p = np.array(a["keypoints"]).reshape(17, 3)
+        c[:, 2] = c[:, 2] > 0
         np.testing.assert_array_equal(np.delete(p, [1, 2], 0), np.delete(c, [1, 2], 0))
         if p[1, 2] and p[2, 2]:
             assert p[2, 1] < p[1, 1]  # head_top above head_bottom: these people stand upright
             checked += 1
+        x, y, w, h = a["bbox_head"]
+        if p[2, 2]:
+            assert x <= p[2, 0] <= x + w and y - 1 <= p[2, 1] <= y + h
     assert checked > 10
+    assert len(load_posetrack(tmp_path / "a/posetrack/000000.json")) == 12
+    assert main(["validate", str(ann), str(tmp_path / "a/posetrack/000000.json")]) == 0
     cap = cv2.VideoCapture(str(tmp_path / "a/videos/000000.mp4"))
     frames = 0
     while cap.read()[0]:

@@ -17,13 +17,15 @@ import numpy as np
 
 from ...fileio import write_bytes, write_json
 from ...skeletons import COCO17, POSETRACK17
+from ...structures import PoseSample
+from ..posetrack import save_posetrack
 from .background import background, draw_clutter
 from .body import POINTS, sample_body, sample_pose, walking_pose
 from .dataset import coco_category, encode_png, scene_annotations, write_preview
 from .render import PART_BITS, pose_figures, sample_looks
 from .scene import Person, Scene, compose
 
-__all__ = ["make_video", "posetrack_annotations", "write_videos"]
+__all__ = ["make_video", "posetrack_sample", "write_videos"]
 
 P = {n: i for i, n in enumerate(POINTS)}
 
@@ -86,33 +88,28 @@ def _head_points(scene: Scene, i: int) -> tuple[np.ndarray, np.ndarray, list[flo
     return pts, v, [float(c[0] - r), float(c[1] - r), float(2 * r), float(2 * r)]
 
 
-def posetrack_annotations(scene: Scene, image_id: int) -> list[dict]:
-    """PoseTrack18 annotation records of one frame (keypoints in :data:`POSETRACK17` order)."""
-    out = []
-    src = [COCO17.names.index(n) if n in COCO17.names else -1 for n in POSETRACK17.names]
-    for i in range(len(scene.slots)):
-        xy = np.concatenate([scene.keypoints[i], scene.visibility[i][:, None]], 1)
+def posetrack_sample(scene: Scene, image_id: int, file_name: str) -> tuple[PoseSample, dict]:
+    """One frame as a :class:`PoseSample` in :data:`POSETRACK17` order, and its head boxes
+    keyed by (image_id, person) as :func:`posekit.data.posetrack.save_posetrack` takes them."""
+    n = len(scene.slots)
+    src = [COCO17.names.index(name) if name in COCO17.names else -1 for name in POSETRACK17.names]
+    kp = np.zeros((n, POSETRACK17.num_keypoints, 2))
+    vis = np.zeros((n, POSETRACK17.num_keypoints), np.int64)
+    heads = {}
+    for i in range(n):
         head, head_v, head_box = _head_points(scene, i)
-        rows = []
         for k, name in enumerate(POSETRACK17.names):
-            if name in ("head_bottom", "head_top"):
-                j = ("head_bottom", "head_top").index(name)
-                rows.append([head[j, 0], head[j, 1], head_v[j]])
+            if src[k] >= 0:
+                kp[i, k], vis[i, k] = scene.keypoints[i, src[k]], scene.visibility[i, src[k]]
             else:
-                rows.append(list(xy[src[k]]))
-        kp = np.array(rows, float)
-        kp[kp[:, 2] == 0] = 0
-        out.append({"bbox_head": head_box, "keypoints": [float(x) if j % 3 != 2 else int(x)
-                                                         for j, x in enumerate(kp.ravel())],
-                    "track_id": int(scene.track_ids[i]), "image_id": image_id,
-                    "bbox": [float(x) for x in scene.boxes[i]], "scores": [], "category_id": 1,
-                    "id": image_id * 100 + i, "iscrowd": False, "num_keypoints": int((kp[:, 2] > 0).sum())})
-    return out
-
-
-def _posetrack_category() -> dict:
-    return {"supercategory": "person", "id": 1, "name": "person", "keypoints": list(POSETRACK17.names),
-            "skeleton": [[a + 1, b + 1] for a, b in POSETRACK17.limbs]}
+                j = ("head_bottom", "head_top").index(name)
+                kp[i, k], vis[i, k] = head[j], head_v[j]
+        heads[(image_id, i)] = head_box
+    kp[vis == 0] = 0
+    h, w = scene.labels.shape
+    sample = PoseSample(image_id, file_name, w, h, kp, vis, scene.boxes, scene.areas,
+                        ann_ids=image_id * 100 + np.arange(n), track_ids=scene.track_ids)
+    return sample, heads
 
 
 def _write_mp4(path: Path, frames: list[np.ndarray], fps: float) -> None:
@@ -146,7 +143,7 @@ def write_videos(out: str | Path, videos: int, frames: int, width: int, height: 
         rng = np.random.default_rng([seed, v])
         scenes = make_video(rng, width, height, frames, int(rng.integers(1, max_people + 1)))
         vid = f"{v:06d}"
-        pt_images, pt_anns = [], []
+        pt_samples, pt_heads = [], {}
         for t, scene in enumerate(scenes):
             image_id = int(f"1{v:06d}{t:04d}")
             name = f"{vid}/{t:06d}.png"
@@ -155,14 +152,12 @@ def write_videos(out: str | Path, videos: int, frames: int, width: int, height: 
                    "vid_id": vid, "frame_id": image_id, "nframes": frames}
             images.append(rec)
             annotations += scene_annotations(scene, image_id, len(annotations) + 1)
-            pt_images.append({"has_no_densepose": True, "is_labeled": True, "file_name": f"images/{name}",
-                              "nframes": frames, "frame_id": image_id, "vid_id": vid, "id": image_id,
-                              "width": width, "height": height})
-            pt_anns += posetrack_annotations(scene, image_id)
+            sample, heads = posetrack_sample(scene, image_id, f"images/{name}")
+            pt_samples.append(sample)
+            pt_heads.update(heads)
             if preview and v == 0 and t % max(1, frames // 12) == 0 and len(shown) < 12:
                 shown.append(scene)
-        write_json(out / "posetrack" / f"{vid}.json",
-                   {"images": pt_images, "annotations": pt_anns, "categories": [_posetrack_category()]})
+        save_posetrack(pt_samples, out / "posetrack" / f"{vid}.json", vid, head_boxes=pt_heads)
         _write_mp4(out / "videos" / f"{vid}.mp4", [s.image for s in scenes], fps)
     ann_path = out / "annotations.json"
     write_json(ann_path, {"info": {"description": "posekit synthetic people (video)", "seed": seed,
