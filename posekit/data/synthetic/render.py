@@ -3,8 +3,8 @@
 Each person is drawn far-to-near part by part (OpenCV ``LINE_AA`` lines with sub-pixel
 coordinates) into the RGB image, and the same shapes without anti-aliasing into an int32
 label map holding ``slot * 32 + part`` per pixel. The label map is the ground truth for
-masks, boxes, areas and keypoint visibility. Left limbs carry a contrasting stripe and the
-face shows on the side the head faces, so left and right can be told apart.
+masks, boxes, areas and keypoint visibility. Limbs carry a stripe, light on the left and dark on
+the right, and the face shows on the side the head faces, so left and right can be told apart.
 """
 from __future__ import annotations
 
@@ -97,17 +97,18 @@ def place(fig: Figure, scale: float, centre) -> Figure:
                   fig.head_r * scale, fig.limb_w, fig.face, fig.torso_d * scale)
 
 
+# Side marks: whichever of the two contrasts with the clothes, one side is always recognisable.
+LEFT_STRIPE, RIGHT_STRIPE = (250.0, 250.0, 240.0), (15.0, 15.0, 25.0)
 SKIN_TONES = np.array([[255, 224, 196], [241, 194, 160], [224, 172, 130], [198, 134, 94],
                        [160, 100, 70], [114, 72, 50], [80, 52, 38]], float)
 
 
 @dataclass
 class Look:
-    """Colours (RGB) of one person's clothes, skin and hair, the left-side stripe, and the shirt's
+    """Colours (RGB) of one person's clothes, skin and hair, and the shirt's
     pattern: ``pattern`` 0 plain, 1 stripes, 2 checks, with ``period`` (body heights) and ``angle``."""
 
     colours: dict
-    stripe: dict
     pattern: int = 0
     period: float = 0.05
     angle: float = 0.0
@@ -130,10 +131,8 @@ def sample_looks(rng: np.random.Generator, n: int) -> list[Look]:
              "sleeve": shirt, "cuff": shirt if rng.random() < 0.5 else skin,
              "hem": trousers if rng.random() < 0.7 else skin}
         c = {k: tuple(float(x) for x in np.clip(v, 0, 255)) for k, v in c.items()}
-        # The stripe contrasts with what it is drawn on: light on dark cloth or skin, dark on light.
-        stripe = {k: (250.0, 250.0, 240.0) if np.mean(v) < 140 else (20.0, 20.0, 30.0) for k, v in c.items()}
         pattern = int(rng.choice(3, p=[0.5, 0.3, 0.2]))
-        looks.append(Look(c, stripe, pattern, float(rng.uniform(0.025, 0.06)), float(rng.uniform(0, np.pi))))
+        looks.append(Look(c, pattern, float(rng.uniform(0.025, 0.06)), float(rng.uniform(0, np.pi))))
     return looks
 
 
@@ -176,8 +175,9 @@ def draw_person(image: np.ndarray, labels: np.ndarray, slot: int, fig: Figure, l
                 cv2.line(image, a, b, colour, max(1, w - 2 * max(1, int(s * 0.006))), cv2.LINE_AA, SHIFT)
             else:
                 cv2.line(image, a, b, colour, w, cv2.LINE_AA, SHIFT)
-            if name.startswith("left_") and w >= 4:
-                cv2.line(image, a, b, look.stripe[key], max(1, w // 4), cv2.LINE_AA, SHIFT)
+            if w >= 4 and name != "pelvis":
+                stripe = LEFT_STRIPE if name.startswith("left_") else RIGHT_STRIPE
+                cv2.line(image, a, b, stripe, max(1, w // 4), cv2.LINE_AA, SHIFT)
             cv2.line(labels, a, b, base + pid, w, cv2.LINE_8, SHIFT)
             _stamp(labels, fig.xy[[_LIMB_A[i], _LIMB_B[i]]], base + pid)
 
