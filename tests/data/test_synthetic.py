@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from posekit.cli import main
 from posekit.data.coco import load_coco
@@ -213,3 +215,33 @@ def test_crops_are_centred_filled_and_indexed_by_seed_and_position():
     assert 0.55 < np.median((hi - lo)[:, 1]) / 128 < 0.95  # like a 1.25-padded box, head top to ankles
     more, _ = make_crops(5, size=(96, 128), seed=2, start=38)
     np.testing.assert_array_equal(more[:2], images[38:])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 12), st.integers(0, 2**32 - 1), st.floats(0, 1))
+def test_rle_matches_pycocotools_on_random_masks(h, w, seed, density):
+    from pycocotools import mask as mask_utils
+
+    m = np.random.default_rng(seed).random((h, w)) < density
+    ours = rle_encode(m)
+    theirs = mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))
+    assert mask_utils.decode(mask_utils.frPyObjects(ours, h, w)).astype(bool).tolist() == m.tolist()
+    assert mask_utils.area(mask_utils.frPyObjects(ours, h, w)) == mask_utils.area(theirs) == m.sum()
+
+
+def test_polygon_segmentations_match_the_rendered_masks(tmp_path):
+    from pycocotools.coco import COCO
+
+    ann = write_dataset(tmp_path, 6, 320, 240, max_people=4, seed=9, segmentation=True)
+    coco = COCO(str(ann))
+    ious = []
+    for i in range(6):
+        scene = make_scene(np.random.default_rng([9, i]), 320, 240, 4)
+        people = [a for a in coco.loadAnns(coco.getAnnIds(imgIds=[i + 1])) if not a["iscrowd"]]
+        assert len(people) == len(scene.slots)
+        for p, a in enumerate(people):
+            if a["area"] < 100:
+                continue
+            m, poly = scene.mask(p), coco.annToMask(a).astype(bool)
+            ious.append((m & poly).sum() / (m | poly).sum())
+    assert len(ious) >= 5 and np.median(ious) > 0.85
