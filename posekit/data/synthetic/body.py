@@ -94,7 +94,8 @@ def walking_pose(phase: np.ndarray, stride: np.ndarray, swing: np.ndarray) -> di
     for side, sign in (("left_", 1.0), ("right_", -1.0)):
         leg = sign * s
         pose[side + "hip_flex"] = 0.05 + stride * leg
-        pose[side + "knee"] = 0.15 + 0.9 * stride * np.clip(np.sin(phase * 1.0 + sign * 1.2 + np.pi / 2), 0, None)
+        # The knee bends most early in the swing, while the leg moves forward (hip flexion rising).
+        pose[side + "knee"] = 0.15 + 1.2 * stride * np.clip(sign * np.cos(phase + 0.3), 0, None)
         pose[side + "hip_abd"] = z + 0.05
         pose[side + "shoulder_flex"] = -swing * leg
         pose[side + "shoulder_abd"] = z + 0.12
