@@ -17,6 +17,7 @@ from .errors import PosekitError
 VERBS: dict[str, tuple[str, str]] = {
     "eval": ("eval", "COCO keypoint AP/AR (pycocotools-exact) and PCK of a results file or a model"),
     "validate": ("validate", "check a dataset or results file and list every problem in it"),
+    "eval-track": ("eval_track", "PoseTrack-style MOTA, ID switches and per-frame AP of a tracks file"),
     "synth": ("synth", "generate annotated synthetic people: COCO images, top-down crops or videos"),
     "corrupt": ("corrupt", "apply a corruption (exposure, noise, blur, occlusion, JPEG) at severity 1-5"),
 }
