@@ -79,3 +79,21 @@ def test_video_files_posetrack_coco_and_mp4(tmp_path):
     while cap.read()[0]:
         frames += 1
     assert frames == 12 and int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 160
+
+
+def test_ground_truth_tracks_score_perfectly_and_swapped_ids_are_caught(tmp_path):
+    from posekit.video.evaluate import evaluate_tracks
+
+    write_videos(tmp_path, 1, 30, 320, 240, 3, seed=6)
+    gt = tmp_path / "posetrack/000000.json"
+    anns = json.loads(gt.read_text())["annotations"]
+    assert len({a["track_id"] for a in anns}) >= 2
+    recs = [{"image_id": a["image_id"], "track_id": a["track_id"], "bbox": a["bbox"], "score": 1.0,
+             "keypoints": [x if i % 3 != 2 else float(x > 0) for i, x in enumerate(a["keypoints"])]} for a in anns]
+    s = evaluate_tracks(gt, recs).summary()
+    assert s["MOTA"] == 1.0 and s["IDSW"] == 0 and s["AP"] == 1.0
+    frames = sorted({r["image_id"] for r in recs})
+    for r in recs:  # from the middle frame on, the tracker swaps two identities
+        if r["image_id"] >= frames[len(frames) // 2] and r["track_id"] in (0, 1):
+            r["track_id"] = 1 - r["track_id"]
+    assert evaluate_tracks(gt, recs).summary()["IDSW"] > 0
