@@ -32,7 +32,7 @@ class TrackerConfig:
 
     similarity: Literal["oks", "iou"] = "oks"
     matching: Literal["hungarian", "greedy"] = "hungarian"
-    threshold: float = 0.3
+    threshold: float = 0.15
     min_hits: int = 2
     max_age: int = 10
     keypoint_threshold: float = 0.3
@@ -44,7 +44,7 @@ class _Track:
     keypoints: np.ndarray  # (K, 2) last matched
     scores: np.ndarray  # (K,)
     box: np.ndarray  # (4,) x, y, w, h
-    velocity: np.ndarray  # (K, 2) per frame
+    velocity: np.ndarray  # (2,) pixels per frame, of the person as a whole
     hits: int = 1
     age: int = 0  # frames since the last match
     confirmed: bool = False
@@ -53,7 +53,7 @@ class _Track:
         shift = self.velocity * (self.age + 1)
         kp = self.keypoints + shift
         box = self.box.copy()
-        box[:2] += shift.mean(axis=0)
+        box[:2] += shift
         return kp, box
 
 
@@ -135,7 +135,10 @@ class PoseTracker:
         for r, c in pairs:
             t = self.tracks[r]
             gap = t.age + 1
-            t.velocity = 0.5 * t.velocity + 0.5 * (result.keypoints[c] - t.keypoints) / gap
+            # Constant velocity of the whole person (the mean keypoint): a per-keypoint
+            # velocity would double the keypoints' noise into every prediction.
+            step = (result.keypoints[c] - t.keypoints).mean(axis=0) / gap
+            t.velocity = 0.5 * t.velocity + 0.5 * step
             t.keypoints, t.scores, t.box = result.keypoints[c].copy(), result.keypoint_scores[c].copy(), \
                 result.boxes[c].copy()
             t.hits, t.age = t.hits + 1, 0
@@ -153,7 +156,7 @@ class PoseTracker:
         for c in range(len(result)):
             if c not in matched_dets:
                 t = _Track(-1, result.keypoints[c].copy(), result.keypoint_scores[c].copy(),
-                           result.boxes[c].copy(), np.zeros_like(result.keypoints[c]))
+                           result.boxes[c].copy(), np.zeros(2))
                 if cfg.min_hits <= 1:
                     self._confirm(t)
                     ids[c] = t.id
