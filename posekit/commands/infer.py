@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
             ids[path] = image_id
             people += len(result)
             if notes:
-                tqdm.write(f"{path}: note: {', '.join(notes)}")
+                tqdm.write(f"{path}: note: {', '.join(notes)}", file=sys.stderr)
             if not args.no_overlays:
                 _write_overlay(out / "overlays" / f"{Path(path).stem}.png", image, result, args.keypoint_threshold)
         except InputError as e:

@@ -15,7 +15,7 @@ from ..errors import InputError
 
 __all__ = ["read_image", "as_rgb", "MAX_PIXELS", "IMAGE_SUFFIXES"]
 
-MAX_PIXELS = 120_000_000
+MAX_PIXELS = int(os.environ.get("POSEKIT_MAX_PIXELS", 120_000_000))
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
@@ -32,9 +32,12 @@ def read_image(path: str | os.PathLike, notes: list[str] | None = None) -> np.nd
     try:
         with Image.open(path) as im:
             if im.width * im.height > MAX_PIXELS:
-                raise InputError(f"{path}: {im.width}x{im.height} is too large (over {MAX_PIXELS // 1_000_000} MP)")
+                raise InputError(f"{path}: {im.width}x{im.height} is too large (over {MAX_PIXELS:,} pixels; "
+                                 "set POSEKIT_MAX_PIXELS to allow it)")
             if im.width == 0 or im.height == 0:
                 raise InputError(f"{path}: zero-size image")
+            if im.format == "PNG" and im.mode in ("RGB", "RGBA") and _png_bit_depth(path) == 16:
+                notes.append("16-bit")  # PIL keeps the high byte of 16-bit colour PNGs
             rotated = ImageOps.exif_transpose(im)
             if rotated.size != im.size or rotated is not im and im.getexif().get(0x0112, 1) != 1:
                 notes.append("EXIF-rotated")
@@ -43,6 +46,12 @@ def read_image(path: str | os.PathLike, notes: list[str] | None = None) -> np.nd
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise InputError(f"{path}: unreadable or truncated image ({e})") from None
+
+
+def _png_bit_depth(path: Path) -> int:
+    with open(path, "rb") as f:
+        head = f.read(25)
+    return head[24] if len(head) == 25 and head[:8] == b"\x89PNG\r\n\x1a\n" else 8
 
 
 def as_rgb(image, notes: list[str] | None = None) -> np.ndarray:

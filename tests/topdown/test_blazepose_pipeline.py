@@ -16,7 +16,7 @@ SINGLE = ["mpii/004645041.jpg", "mpii/005808361.jpg", "mpii/051423444.jpg", "mpi
 
 @pytest.fixture(scope="module")
 def mediapipe_results(reference_python, shared_data):
-    from tests.topdown.conftest import ROOT
+    from tests.conftest import ROOT
 
     paths = [str(shared_data / "mmpose_tests" / p) for p in SINGLE]
     out = subprocess.run([str(reference_python), str(ROOT / "tests" / "reference" / "mediapipe_pose.py"), *paths],
