@@ -16,6 +16,7 @@ from .errors import PosekitError
 # verb -> (module under posekit.commands, one-line help). The one table of verbs.
 VERBS: dict[str, tuple[str, str]] = {
     "infer": ("infer", "poses of every person in images, folders, videos or a webcam (BlazePose, offline)"),
+    "track": ("track", "track and smooth every person's pose through a video (ids, overlay, tracks.json)"),
     "weights": ("weights", "import pretrained weights from local files into the cache (weights import blazepose)"),
     "eval": ("eval", "COCO keypoint AP/AR (pycocotools-exact) and PCK of a results file or a model"),
     "validate": ("validate", "check a dataset or results file and list every problem in it"),

@@ -98,6 +98,14 @@ class PoseResult:
     def __len__(self) -> int:
         return len(self.scores)
 
+    def as_view(self, name: str) -> "PoseResult":
+        """The same people in keypoint set ``name`` (one of ``views``) as the main set."""
+        if name == self.skeleton:
+            return self
+        kp, ks = self.views[name]
+        return PoseResult(image_id=self.image_id, keypoints=kp, keypoint_scores=ks, scores=self.scores,
+                          boxes=self.boxes, track_ids=self.track_ids, skeleton=name, category_id=self.category_id)
+
     def person(self, i: int) -> "PoseResult":
         """Person ``i`` alone, as a one-person result (other keypoint views included)."""
         sl = slice(i, i + 1)

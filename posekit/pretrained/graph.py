@@ -93,19 +93,24 @@ class GraphNet(nn.Module):
         super().__init__()
         self.layers, self.inputs, self.outputs = layers, list(inputs), list(outputs)
         self.convs = nn.ModuleDict()
+        self._outer_pad: dict[int, list | None] = {}
         for n, spec in enumerate(layers):
             if spec["kind"] in ("CONV_2D", "DEPTHWISE_CONV_2D"):
                 o, i_g, kh, kw = spec["shape"]
-                conv = nn.Conv2d(i_g * spec["groups"], o, (kh, kw), spec["stride"], groups=spec["groups"],
-                                 bias=spec["bias"])
+                left, right, top, bottom = spec["pad"]
+                # Symmetric padding goes into the convolution; TensorFlow's lopsided 'SAME' stays a pad.
+                inner = (top, left) if (left, top) == (right, bottom) else (0, 0)
+                conv = nn.Conv2d(i_g * spec["groups"], o, (kh, kw), spec["stride"], padding=inner,
+                                 groups=spec["groups"], bias=spec["bias"])
                 self.convs[f"l{n}"] = conv
+                self._outer_pad[n] = None if inner != (0, 0) or not any(spec["pad"]) else spec["pad"]
 
     @staticmethod
     def _act(x: torch.Tensor, act: str | None) -> torch.Tensor:
         if act == "relu":
-            return F.relu(x)
+            return F.relu_(x)
         if act == "relu6":
-            return F.relu6(x)
+            return x.clamp_(0.0, 6.0)
         return x
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -114,7 +119,8 @@ class GraphNet(nn.Module):
             kind = s["kind"]
             a = t[s["inputs"][0]]
             if kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-                y = self._act(self.convs[f"l{n}"](F.pad(a, s["pad"]) if any(s["pad"]) else a), s["act"])
+                pad = self._outer_pad[n]
+                y = self._act(self.convs[f"l{n}"](F.pad(a, pad) if pad else a), s["act"])
             elif kind == "ADD":
                 y = self._act(a + t[s["inputs"][1]], s["act"])
             elif kind == "PAD":
