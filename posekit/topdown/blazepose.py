@@ -35,7 +35,7 @@ class BlazePoseConfig:
     nms_iou: float = 0.3
     max_people: int = 20
     crop_scale: float = 1.25
-    box_scale: float = 1.5
+    box_scale: float = 1.75
     refine_kernel: int = 9
     refine_min_confidence: float = 0.5
 
@@ -218,7 +218,8 @@ class BlazePose:
         flag = outs[1].reshape(len(found)).astype(np.float64)
         heat = outs[3]
         xy = refine_with_heatmap(lm[..., :2] / LANDMARK_SIZE, heat, cfg.refine_kernel, cfg.refine_min_confidence)
-        keep = np.flatnonzero(flag >= cfg.presence_threshold)
+        # Given boxes assert a person is there; the detector's own finds must pass the pose flag.
+        keep = np.arange(len(found)) if boxes is not None else np.flatnonzero(flag >= cfg.presence_threshold)
         if len(keep) == 0:
             return _empty(image_id)
         kps = np.stack([found[i][1].to_image(xy[i, :33]) for i in keep])
