@@ -16,6 +16,8 @@ _LAZY = {
     "get_skeleton": "posekit.skeletons",
     "evaluate_coco": "posekit.evaluation",
     "PosekitError": "posekit.errors",
+    "build_model": "posekit.zoo",
+    "PRESETS": "posekit.zoo",
 }
 
 
