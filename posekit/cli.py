@@ -16,6 +16,7 @@ from .errors import PosekitError
 # verb -> (module under posekit.commands, one-line help). The one table of verbs.
 VERBS: dict[str, tuple[str, str]] = {
     "eval": ("eval", "COCO keypoint AP/AR (pycocotools-exact) and PCK of a results file or a model"),
+    "train": ("train", "train a model preset on COCO-format keypoint data (single process or torchrun)"),
     "validate": ("validate", "check a dataset or results file and list every problem in it"),
 }
 

@@ -17,19 +17,42 @@ __all__ = ["Preset", "PRESETS", "build_model", "simplebaseline"]
 SIMPLEBASELINE = "Xiao, Wu, Wei. Simple Baselines for Human Pose Estimation and Tracking. ECCV 2018"
 
 
-def simplebaseline(depth: int = 50, input_size: tuple[int, int] = (192, 256), skeleton: str = "coco17",
+def skeleton_spec(skeleton) -> str | dict:
+    """A skeleton as a checkpoint stores it: the name of a built-in set, or its full definition."""
+    from .skeletons import SKELETONS, get_skeleton
+
+    if isinstance(skeleton, str):
+        return get_skeleton(skeleton).name
+    if SKELETONS.get(skeleton.name) == skeleton:
+        return skeleton.name
+    return {"name": skeleton.name, "names": list(skeleton.names), "flip_pairs": [list(p) for p in skeleton.flip_pairs],
+            "limbs": [list(p) for p in skeleton.limbs], "sigmas": list(skeleton.sigmas) if skeleton.sigmas else None}
+
+
+def resolve_skeleton(spec):
+    """Inverse of :func:`skeleton_spec` (also accepts a :class:`~posekit.skeletons.Skeleton`)."""
+    from .skeletons import Skeleton, get_skeleton
+
+    if isinstance(spec, str):
+        return get_skeleton(spec)
+    if isinstance(spec, dict):
+        return Skeleton(spec["name"], tuple(spec["names"]), tuple(map(tuple, spec["flip_pairs"])),
+                        tuple(map(tuple, spec["limbs"])), tuple(spec["sigmas"]) if spec.get("sigmas") else None)
+    return spec
+
+
+def simplebaseline(depth: int = 50, input_size: tuple[int, int] = (192, 256), skeleton="coco17",
                    codec: str = "msra", sigma: float | None = None, loss: str = "mse"):
     """SimpleBaseline: ResNet-``depth`` + three deconvolutions + a heatmap codec.
 
     ``input_size`` is (W, H); heatmaps are a quarter of it. ``codec``: ``"msra"`` (Gaussian,
     quarter-pixel decoding), ``"dark"`` (Zhang et al. 2020) or ``"udp"`` (Huang et al. 2020).
-    ``loss``: ``"mse"`` or ``"ohkm"``. ``sigma`` defaults to 2 heatmap pixels at 64x48, scaled with the map.
+    ``loss``: ``"mse"`` or ``"ohkm"``. ``skeleton``: a name from :mod:`posekit.skeletons` or a Skeleton. ``sigma`` defaults to 2 heatmap pixels at 64x48, scaled with the map.
     """
     from .codecs import DARKHeatmap, MSRAHeatmap, UDPHeatmap
     from .models.backbones.resnet import ResNet
     from .models.heads.deconv import DeconvHead
     from .models.losses import KeypointMSELoss, OHKMMSELoss
-    from .skeletons import get_skeleton
     from .topdown.estimator import TopDown
 
     codecs = {"msra": MSRAHeatmap, "dark": DARKHeatmap, "udp": UDPHeatmap}
@@ -38,12 +61,12 @@ def simplebaseline(depth: int = 50, input_size: tuple[int, int] = (192, 256), sk
         raise ModelError(f"codec must be one of {sorted(codecs)}, not {codec!r}")
     if loss not in losses:
         raise ModelError(f"loss must be one of {sorted(losses)}, not {loss!r}")
-    sk = get_skeleton(skeleton)
+    sk = resolve_skeleton(skeleton)
     w, h = input_size
     heatmap_size = (w // 4, h // 4)
     sigma = float(sigma if sigma is not None else max(1.5, 2.0 * heatmap_size[0] / 48))
     backbone = ResNet(depth)
-    spec = {"builder": "simplebaseline", "depth": depth, "input_size": [w, h], "skeleton": sk.name,
+    spec = {"builder": "simplebaseline", "depth": depth, "input_size": [w, h], "skeleton": skeleton_spec(sk),
             "codec": codec, "sigma": sigma, "loss": loss}
     return TopDown(backbone, DeconvHead(backbone.out_channels, sk.num_keypoints),
                    codecs[codec](input_size=(w, h), heatmap_size=heatmap_size, sigma=sigma),

@@ -92,13 +92,14 @@ class TopDownDataset:
     """Crops of ``instances`` for a model with ``codec`` and ``skeleton``.
 
     Items are dicts of NumPy arrays: ``image`` (3, H, W) normalised float32, ``target`` and
-    ``target_weight`` from ``codec.encode``, ``matrix`` (2, 3) image -> crop, ``index``.
-    ``augment=None`` gives the deterministic evaluation crop.
+    ``target_weight`` from ``codec.encode`` (left out with ``encode=False``), ``matrix`` (2, 3)
+    image -> crop, ``index``. ``augment=None`` gives the deterministic evaluation crop.
     """
 
     def __init__(self, instances: Sequence[PersonInstance], codec, skeleton: Skeleton,
-                 augment: RandomAugment | None = None, seed: int = 0, padding: float = 1.25):
+                 augment: RandomAugment | None = None, seed: int = 0, padding: float = 1.25, encode: bool = True):
         self.instances = list(instances)
+        self.encode = encode
         self.codec, self.skeleton, self.augment = codec, skeleton, augment
         self.seed, self.epoch, self.padding = seed, 0, padding
         self.flip_index = skeleton.flip_index()
@@ -143,6 +144,9 @@ class TopDownDataset:
         vis = np.asarray(inst.visible)
         if flip:
             kp, vis = kp[self.flip_index], vis[self.flip_index]
+        item = {"image": normalize_image(crop), "matrix": m.astype(np.float64), "index": index}
+        if not self.encode:
+            return item
         target, weight = self.codec.encode(kp[None], vis[None])
         return {"image": normalize_image(crop), "target": target[0], "target_weight": weight[0],
                 "matrix": m.astype(np.float64), "index": index}
