@@ -63,6 +63,8 @@ def simplebaseline(depth: int = 50, input_size: tuple[int, int] = (192, 256), sk
         raise ModelError(f"loss must be one of {sorted(losses)}, not {loss!r}")
     sk = resolve_skeleton(skeleton)
     w, h = input_size
+    if w % 32 or h % 32:
+        raise ModelError(f"SimpleBaseline input size must be a multiple of 32 (ResNet stride), not {w}x{h} (W x H)")
     heatmap_size = (w // 4, h // 4)
     sigma = float(sigma if sigma is not None else max(1.5, 2.0 * heatmap_size[0] / 48))
     backbone = ResNet(depth)
