@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ..errors import ModelError
@@ -40,7 +41,7 @@ def _read_metadata(path: str | os.PathLike) -> dict:
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, SafetensorError) as e:
         raise ModelError(f"{path}: not a safetensors file ({e})") from None
     return {k[len("posekit."):]: json.loads(v) for k, v in meta.items() if k.startswith("posekit.")}
 
@@ -48,7 +49,7 @@ def _read_metadata(path: str | os.PathLike) -> dict:
 def load_weights(model: torch.nn.Module, path: str | os.PathLike) -> None:
     try:
         state = load_file(str(path))
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, SafetensorError) as e:
         raise ModelError(f"{path}: cannot read weights ({e})") from None
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
