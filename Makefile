@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: setup
-	$(BIN)/posekit eval --gt demo/coco_mini_val2017.json --results demo/coco_mini_val2017_results.json --json $(DEMO_OUT)/metrics.json
+	$(BIN)/posekit eval --gt ../shared/data/coco_mini/annotations/person_keypoints_val2017.json \
+		--results demo/coco_mini_val2017_results.json --metric coco pck --json $(DEMO_OUT)/metrics.json
 
 test: setup
 	$(BIN)/python -m pytest -q

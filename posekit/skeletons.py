@@ -264,7 +264,9 @@ def skeleton_from_category(category: Mapping, sigmas: Sequence[float] | None = N
     for known in SKELETONS.values():
         if known.names == names and sigmas is None:
             return known
-    links = tuple((int(a) - 1, int(b) - 1) for a, b in category.get("skeleton") or ())
+    # Links only draw; files copy COCO's into other keypoint sets, so ones out of range are dropped.
+    links = tuple((int(a) - 1, int(b) - 1) for a, b in category.get("skeleton") or ()
+                  if 1 <= int(a) <= len(names) and 1 <= int(b) <= len(names))
     left = {n for n in names if n.startswith("left_")}
     pairs = _pairs_by_name(names) if all("right_" + n[5:] in names for n in left) else ()
     return Skeleton(str(category.get("name", "custom")), names, pairs, links,

@@ -12,13 +12,14 @@ from typing import Any, Mapping
 
 from ..errors import DataError
 
-__all__ = ["dataset_problems", "results_problems", "mpii_problems", "file_kind"]
+__all__ = ["dataset_problems", "results_problems", "detections_problems", "mpii_problems", "file_kind"]
 
 _NUMBER = (int, float)
 
 
 def file_kind(obj: Any) -> str:
-    """'dataset' (COCO keypoints), 'results' (COCO results list), 'mpii' (MMPose MPII list) or 'unknown'."""
+    """'dataset' (COCO keypoints), 'results' (COCO keypoint results), 'detections' (COCO person
+    boxes: results without keypoints), 'mpii' (MMPose MPII list) or 'unknown'."""
     if isinstance(obj, Mapping) and "annotations" in obj and "images" in obj:
         return "dataset"
     if isinstance(obj, list):
@@ -28,7 +29,7 @@ def file_kind(obj: Any) -> str:
         if isinstance(first, Mapping) and "joints" in first and "image" in first:
             return "mpii"
         if isinstance(first, Mapping) and "image_id" in first:
-            return "results"
+            return "detections" if "keypoints" not in first and "bbox" in first else "results"
     return "unknown"
 
 
@@ -91,12 +92,6 @@ def _keypoint_categories(c: _Collector, categories: Any) -> dict[Any, int | None
             c.add("must be a list of keypoint names", rec, "keypoints")
             names = None
         out[cat["id"]] = len(names) if names else None
-        skel = cat.get("skeleton") or []
-        if names and isinstance(skel, list):
-            bad = [pair for pair in skel if not (isinstance(pair, list) and len(pair) == 2
-                                                and all(_is_int(v) and 1 <= v <= len(names) for v in pair))]
-            if bad:
-                c.add(f"links {bad[:3]} are not pairs of 1-based keypoint indices 1..{len(names)}", rec, "skeleton")
     return out
 
 
@@ -171,9 +166,8 @@ def dataset_problems(obj: Any, path: str | None = None, num_keypoints: int | Non
                 c.add(f"has {n} values, not a multiple of 3", rec, "keypoints")
             elif any(v not in (0, 1, 2) for v in ann["keypoints"][2::3]):
                 c.add("visibility flags must be 0, 1 or 2", rec, "keypoints")
-            elif "num_keypoints" in ann and ann["num_keypoints"] != sum(v > 0 for v in ann["keypoints"][2::3]):
-                c.add(f"is {ann['num_keypoints']} but {sum(v > 0 for v in ann['keypoints'][2::3])} keypoints "
-                      "are labelled", rec, "num_keypoints")
+        if "num_keypoints" in ann and not (_is_int(ann["num_keypoints"]) and ann["num_keypoints"] >= 0):
+            c.add(f"must be an integer >= 0, got {ann['num_keypoints']!r}", rec, "num_keypoints")
         if "bbox" not in ann:
             c.add("missing key", rec, "bbox")
         else:
@@ -218,10 +212,10 @@ def results_problems(records: Any, path: str | None = None, gt: Any = None) -> l
                 k = cats[r["category_id"]]
         if "keypoints" in r and _check_numbers(c, r["keypoints"], None, rec, "keypoints", ""):
             n = len(r["keypoints"])
-            if n == 0 or n % 3:
-                c.add(f"has {n} values, not 3*K", rec, "keypoints")
-            elif k is not None and n != 3 * k:
+            if k is not None and n != 3 * k:
                 c.add(f"has {n} values, expected 3*K = {3 * k}", rec, "keypoints")
+            elif n == 0 or n % 3:
+                c.add(f"has {n} values, not 3*K", rec, "keypoints")
             else:
                 ks.add(n)
         if "score" in r and not _finite(r["score"]):
@@ -230,6 +224,30 @@ def results_problems(records: Any, path: str | None = None, gt: Any = None) -> l
             _check_box(c, r["bbox"], rec)
     if cats is None and len(ks) > 1:
         c.add(f"records disagree on the number of keypoints: {sorted(n // 3 for n in ks)}", None, "keypoints")
+    return c.items
+
+
+def detections_problems(records: Any, path: str | None = None, gt: Any = None) -> list[DataError]:
+    """Every problem in a COCO detections file (person boxes with scores, for top-down inference)."""
+    c = _Collector(path)
+    if not isinstance(records, list):
+        c.add(f"a detections file must be a JSON list of records, got {type(records).__name__}")
+        return c.items
+    image_ids = {img["id"] for img in getattr(gt, "raw", gt)["images"]} if gt is not None else None
+    for i, r in enumerate(records):
+        if not isinstance(r, Mapping):
+            c.add("record is not an object", f"detection #{i}")
+            continue
+        rec = f"detection #{i} (image_id {r.get('image_id')!r})"
+        for key in ("image_id", "bbox", "score"):
+            if key not in r:
+                c.add("missing key", rec, key)
+        if image_ids is not None and "image_id" in r and r["image_id"] not in image_ids:
+            c.add(f"unknown image_id {r['image_id']!r} (not in the ground truth)", rec, "image_id")
+        if "bbox" in r:
+            _check_box(c, r["bbox"], rec)
+        if "score" in r and not _finite(r["score"]):
+            c.add(f"must be a finite number, got {r['score']!r}", rec, "score")
     return c.items
 
 

@@ -1,91 +1,270 @@
 """``evaluate_coco``: COCO keypoint AP/AR of results against a COCO-format ground truth.
 
-Reads the files, turns records into :class:`KeypointTable` columns with cocoapi's
-conventions (``loadRes`` areas, ``_prepare`` ignore flags) and runs the vectorised
+Turns records into :class:`KeypointTable` columns with cocoapi's conventions
+(``loadRes`` areas and ids, ``_prepare`` ignore flags) and runs the vectorised
 evaluator of :mod:`posekit.evaluation.coco_eval`.
+
+The columns are built and checked with whole-array operations. When any check
+fails, the record-by-record validator of :mod:`posekit.data.validate` runs to name
+every problem, so errors are as precise as ``posekit validate``'s.
 """
 from __future__ import annotations
 
+import itertools
 import os
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from ..data.coco import CocoDataset
-from ..data.results import load_results, results_to_records
-from ..errors import DataError
+from ..data.results import results_to_records
+from ..data.validate import dataset_problems, results_problems
+from ..errors import DataError, ValidationError
+from ..fileio import read_json
+from ..skeletons import Skeleton, get_skeleton, skeleton_from_category
 from .coco_eval import CocoEvalParams, CocoKeypointEval, evaluate_tables
 from .tables import KeypointTable
 
-__all__ = ["evaluate_coco"]
+__all__ = ["evaluate_coco", "gt_table", "dt_table"]
 
 
-def evaluate_coco(gt: CocoDataset | str | os.PathLike, results: Any, sigmas: Sequence[float] | None = None,
-                  params: CocoEvalParams | None = None) -> CocoKeypointEval:
+class _Invalid(Exception):
+    """A whole-array check failed; the record-by-record validator will say where."""
+
+
+def evaluate_coco(gt: CocoDataset | str | os.PathLike | Mapping, results: Any,
+                  sigmas: Sequence[float] | None = None, params: CocoEvalParams | None = None,
+                  skeleton: Skeleton | str | None = None) -> CocoKeypointEval:
     """COCO keypoint evaluation, equal to pycocotools' ``COCOeval(gt, dt, 'keypoints')``.
 
-    ``gt``: a :class:`CocoDataset` or a path. ``results``: a path, a list of COCO result
-    records, or a list of :class:`PoseResult`. ``sigmas`` overrides the OKS sigmas of
-    every keypoint category (by default they come from the category's skeleton).
+    ``gt``: a :class:`CocoDataset`, a dataset object or a path. ``results``: a path, a
+    list of COCO result records, or a list of :class:`PoseResult`. ``sigmas`` overrides
+    the OKS sigmas of every keypoint category (by default: the category's skeleton's).
+    ``skeleton`` names the keypoints of categories whose record lists none.
     """
-    if not isinstance(gt, CocoDataset):
-        gt = CocoDataset.load(gt)
-    if isinstance(results, (list, tuple)) and results and not isinstance(results[0], dict):
+    given = get_skeleton(skeleton) if isinstance(skeleton, str) else skeleton
+    pending = None
+    if isinstance(gt, (str, os.PathLike)) and isinstance(results, (str, os.PathLike)):
+        pending = _start_ground_truth(str(gt), given, os.path.getsize(results) if os.path.exists(results) else 0)
+    if pending is None:
+        image_ids, skeletons, gt_tables = ground_truth_columns(gt, given)
+    res_path = None
+    if isinstance(results, (str, os.PathLike)):
+        res_path, results = str(results), read_json(results)
+    if pending is not None:
+        image_ids, skeletons, gt_tables = _finish_ground_truth(pending, gt, given)
+    # What the results validator needs of the ground truth.
+    gt = {"images": [{"id": int(i)} for i in image_ids],
+          "categories": [{"id": c, "keypoints": list(s.names)} for c, s in skeletons.items()]}
+    if isinstance(results, (list, tuple)) and results and not isinstance(results[0], Mapping):
         results = results_to_records(results)
-    records = load_results(results if not isinstance(results, tuple) else list(results), gt)
-    cats = gt.keypoint_category_ids()
+    try:
+        if not isinstance(results, list):
+            raise _Invalid
+        dt_tables = {cat: dt_table(results, cat, skel.num_keypoints) for cat, skel in skeletons.items()}
+        _check_dt(results, dt_tables, image_ids)
+    except _Invalid:
+        _raise(results_problems(results, res_path, gt), res_path)
+    del results
+
     sig = {}
-    for cat in cats:
-        skel = gt.skeleton(cat)
-        s = np.asarray(sigmas, dtype=np.float64) if sigmas is not None else (
+    for cat, skel in skeletons.items():
+        s = np.asarray(sigmas, np.float64) if sigmas is not None else (
             skel.sigma_array() if skel.sigmas is not None else None)
         if s is None:
-            raise DataError(f"no OKS sigmas known for keypoints {list(skel.names)[:4]}...; pass sigmas",
-                            gt.path, f"category {cat}", "keypoints")
+            raise DataError(f"no OKS sigmas known for keypoints {list(skel.names[:3])}...; pass sigmas",
+                            gt_path, f"category {cat}", "keypoints")
         if len(s) != skel.num_keypoints:
-            raise DataError(f"{len(s)} sigmas given for {skel.num_keypoints} keypoints", gt.path,
+            raise DataError(f"{len(s)} sigmas given for {skel.num_keypoints} keypoints", gt_path,
                             f"category {cat}", "keypoints")
         sig[cat] = s
-    tables = {cat: (gt_table(gt.annotations, cat, gt.skeleton(cat).num_keypoints),
-                    dt_table(records, cat, gt.skeleton(cat).num_keypoints)) for cat in cats}
-    return evaluate_tables(tables, np.array(gt.image_ids, dtype=np.int64), sig, params)
+    tables = {cat: (gt_tables[cat], dt_tables[cat]) for cat in skeletons}
+    return evaluate_tables(tables, np.sort(image_ids), sig, params)
+
+
+def ground_truth_columns(gt: CocoDataset | str | os.PathLike | Mapping, given: Skeleton | None = None
+                         ) -> tuple[np.ndarray, dict[int, Skeleton], dict[int, KeypointTable]]:
+    """Image ids, the skeleton of each keypoint category, and its ground-truth columns."""
+    gt_path = None
+    if isinstance(gt, CocoDataset):
+        gt_path, given, gt = gt.path, given or gt._given, gt.raw
+    elif isinstance(gt, (str, os.PathLike)):
+        gt_path, gt = str(gt), read_json(gt)
+    try:
+        image_ids, skeletons = _gt_index(gt, given)
+        tables = {cat: gt_table(gt["annotations"], cat, skel.num_keypoints) for cat, skel in skeletons.items()}
+        _check_gt(gt, tables, image_ids, skeletons)
+    except _Invalid:
+        _raise(dataset_problems(gt, gt_path, given.num_keypoints if given else None), gt_path)
+    return image_ids, skeletons, tables
+
+
+# Large files: the ground truth is parsed in a forked process while this one parses the
+# results (JSON parsing holds the GIL, so threads would not overlap). Both files take
+# about the same time, so this halves the loading time on two cores.
+_PARALLEL_BYTES = 4 << 20
+
+
+def _start_ground_truth(gt_path: str, given: Skeleton | None, results_bytes: int):
+    import multiprocessing as mp
+
+    if results_bytes < _PARALLEL_BYTES or "fork" not in mp.get_all_start_methods():
+        return None
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_ground_truth_worker, args=(gt_path, given, send), daemon=True)
+    proc.start()
+    send.close()
+    return proc, receive
+
+
+def _ground_truth_worker(gt_path: str, given: Skeleton | None, send) -> None:
+    try:
+        send.send(ground_truth_columns(gt_path, given))
+    except Exception:  # noqa: BLE001 - the parent redoes the work and raises the real error
+        send.send(None)
+    finally:
+        send.close()
+
+
+def _finish_ground_truth(pending, gt_path, given: Skeleton | None):
+    proc, receive = pending
+    try:
+        columns = receive.recv()
+    except EOFError:
+        columns = None
+    proc.join()
+    receive.close()
+    # The worker's failures (a missing or malformed file) are reported from this process.
+    return columns if columns is not None else ground_truth_columns(gt_path, given)
+
+
+def _raise(problems: list, path: str | None) -> None:
+    if problems:
+        raise ValidationError(problems)
+    raise DataError("malformed file", path)  # pragma: no cover - the validator names every failure
+
+
+def _gt_index(gt: Any, given: Skeleton | None) -> tuple[np.ndarray, dict[int, Skeleton]]:
+    if not isinstance(gt, Mapping) or not all(isinstance(gt.get(k), list) for k in ("images", "annotations",
+                                                                                   "categories")):
+        raise _Invalid
+    try:
+        image_ids = np.array([img["id"] for img in gt["images"]])
+        wh = np.array([[img.get("width", 1), img.get("height", 1)] for img in gt["images"]], np.float64)
+        skeletons = {}
+        for cat in gt["categories"]:
+            if cat.get("keypoints"):
+                skeletons[cat["id"]] = skeleton_from_category(cat)
+            elif given is not None:
+                skeletons[cat["id"]] = given
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise _Invalid from None
+    if image_ids.dtype.kind != "i" and len(image_ids) or len(np.unique(image_ids)) != len(image_ids):
+        raise _Invalid
+    if len(wh) and not (np.isfinite(wh).all() and (wh > 0).all()):
+        raise _Invalid
+    return image_ids.astype(np.int64), skeletons
+
+
+def _numbers(rows: list, width: int) -> np.ndarray:
+    """(N, width) float64 from a list of equal-length number lists, or _Invalid."""
+    if any(len(r) != width for r in rows):
+        raise _Invalid
+    out = np.fromiter(itertools.chain.from_iterable(rows), np.float64, count=len(rows) * width)
+    return out.reshape(len(rows), width)
+
+
+def _ints(values: list) -> np.ndarray:
+    a = np.array(values)
+    if len(a) and a.dtype.kind != "i":
+        raise _Invalid
+    return a.astype(np.int64)
 
 
 def gt_table(annotations: list[dict], category_id: int, k: int) -> KeypointTable:
     """Ground truth columns with cocoapi's ``_prepare`` rules: ``ignore`` is crowd, or no labelled keypoint."""
-    anns = [a for a in annotations if a["category_id"] == category_id]
-    n = len(anns)
-    if n == 0:
-        return KeypointTable.empty(k)
-    kp = np.array([a["keypoints"] for a in anns], dtype=np.float64).reshape(n, k, 3)
-    crowd = np.array([bool(a.get("iscrowd", 0)) for a in anns])
-    num = np.array([a["num_keypoints"] if "num_keypoints" in a else -1 for a in anns])
-    num = np.where(num < 0, np.count_nonzero(kp[:, :, 2] > 0, axis=1), num)
-    area = np.array([a["area"] if "area" in a else a["bbox"][2] * a["bbox"][3] for a in anns], dtype=np.float64)
-    return KeypointTable(
-        image_id=np.array([a["image_id"] for a in anns], dtype=np.int64), keypoints=kp, area=area,
-        bbox=np.array([a["bbox"] for a in anns], dtype=np.float64).reshape(n, 4), iscrowd=crowd,
-        ignore=crowd | (num == 0), ann_id=np.array([a["id"] for a in anns], dtype=np.int64), score=np.zeros(n))
+    try:
+        anns = [a for a in annotations if a["category_id"] == category_id]
+        n = len(anns)
+        kp = _numbers([a["keypoints"] for a in anns], 3 * k).reshape(n, k, 3)
+        bbox = _numbers([a["bbox"] for a in anns], 4)
+        crowd = _ints([int(a.get("iscrowd", 0)) for a in anns]) if n else np.zeros(0, np.int64)
+        num = np.array([a.get("num_keypoints", -1) for a in anns], np.float64)
+        area = np.array([a["area"] if "area" in a else a["bbox"][2] * a["bbox"][3] for a in anns], np.float64)
+        table = KeypointTable(
+            image_id=_ints([a["image_id"] for a in anns]), keypoints=kp, area=area, bbox=bbox,
+            iscrowd=crowd.astype(bool), ignore=np.zeros(n, bool), ann_id=_ints([a["id"] for a in anns]),
+            score=np.zeros(n))
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise _Invalid from None
+    labelled = np.count_nonzero(kp[:, :, 2] > 0, axis=1)
+    if not ((crowd == 0) | (crowd == 1)).all():
+        raise _Invalid
+    # cocoapi trusts the file's num_keypoints (CrowdPose and Halpe count differently from v > 0).
+    table.ignore = table.iscrowd | (np.where(num >= 0, num, labelled) == 0)
+    return table
+
+
+def _check_gt(gt: Mapping, tables: dict, image_ids: np.ndarray, skeletons: dict) -> None:
+    anns = gt["annotations"]
+    try:
+        cat_of = np.array([a["category_id"] for a in anns])
+        ids = _ints([a["id"] for a in anns])
+        on_image = _ints([a["image_id"] for a in anns])
+    except (KeyError, TypeError):
+        raise _Invalid from None
+    counted = sum(len(t) for t in tables.values())
+    cat_ids = [c.get("id") for c in gt["categories"]]
+    if (counted != len(anns) or len(np.unique(ids)) != len(ids) or not np.isin(on_image, image_ids).all()
+            or len(set(cat_ids)) != len(cat_ids)
+            or (len(cat_of) and not np.isin(cat_of, list(skeletons)).all())):
+        raise _Invalid
+    for t in tables.values():
+        v = t.keypoints[:, :, 2]
+        if not (np.isfinite(t.keypoints).all() and np.isfinite(t.bbox).all() and np.isfinite(t.area).all()):
+            raise _Invalid
+        if (t.bbox[:, 2:] < 0).any() or (t.area < 0).any() or not ((v == 0) | (v == 1) | (v == 2)).all():
+            raise _Invalid
 
 
 def dt_table(records: list[dict], category_id: int, k: int) -> KeypointTable:
     """Detection columns with cocoapi's ``loadRes`` rules: ids are 1-based file positions; the
     area is the box's when the file's first record has a box, else the keypoints' extent."""
-    idx = [i for i, r in enumerate(records) if r["category_id"] == category_id]
-    n = len(idx)
-    if n == 0:
-        return KeypointTable.empty(k)
-    recs = [records[i] for i in idx]
-    kp = np.array([r["keypoints"] for r in recs], dtype=np.float64).reshape(n, k, 3)
-    boxed = "bbox" in records[0] and records[0]["bbox"] != []
-    if boxed:
-        bbox = np.array([r["bbox"] for r in recs], dtype=np.float64).reshape(n, 4)
-        area = bbox[:, 2] * bbox[:, 3]
-    else:
-        lo, hi = kp[:, :, :2].min(axis=1), kp[:, :, :2].max(axis=1)
+    try:
+        idx = [i for i, r in enumerate(records) if r["category_id"] == category_id]
+        recs = records if len(idx) == len(records) else [records[i] for i in idx]
+        n = len(recs)
+        kp = _numbers([r["keypoints"] for r in recs], 3 * k).reshape(n, k, 3)
+        # cocoapi takes the area from the box when the file's first record has one.
+        boxed = bool(records) and "bbox" in records[0] and records[0]["bbox"] != []
+        lo, hi = kp[:, :, :2].min(axis=1, initial=np.inf), kp[:, :, :2].max(axis=1, initial=-np.inf)
         bbox = np.concatenate([lo, hi - lo], axis=1)
         area = (hi[:, 0] - lo[:, 0]) * (hi[:, 1] - lo[:, 1])
-    return KeypointTable(
-        image_id=np.array([r["image_id"] for r in recs], dtype=np.int64), keypoints=kp, area=area, bbox=bbox,
-        iscrowd=np.zeros(n, bool), ignore=np.zeros(n, bool), ann_id=np.array(idx, dtype=np.int64) + 1,
-        score=np.array([r["score"] for r in recs], dtype=np.float64))
+        given = [r.get("bbox") for r in recs]
+        has = np.array([b is not None and b != [] for b in given], bool)
+        if has.any():
+            boxes = _numbers([b for b, h in zip(given, has) if h], 4)
+            if not (np.isfinite(boxes).all() and (boxes[:, 2:] >= 0).all()):
+                raise _Invalid
+            if boxed:
+                bbox[has], area[has] = boxes, boxes[:, 2] * boxes[:, 3]
+        score = np.array([r["score"] for r in recs])
+        if n and score.dtype.kind not in "if":
+            raise _Invalid
+        return KeypointTable(
+            image_id=_ints([r["image_id"] for r in recs]), keypoints=kp, area=area, bbox=bbox,
+            iscrowd=np.zeros(n, bool), ignore=np.zeros(n, bool), ann_id=np.asarray(idx, np.int64) + 1,
+            score=score.astype(np.float64))
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise _Invalid from None
+
+
+def _check_dt(records: list, tables: dict, image_ids: np.ndarray) -> None:
+    if sum(len(t) for t in tables.values()) != len(records):
+        raise _Invalid  # a record of an unknown category
+    for t in tables.values():
+        if not (np.isfinite(t.keypoints).all() and np.isfinite(t.score).all() and np.isfinite(t.bbox).all()):
+            raise _Invalid
+        if (t.bbox[:, 2:] < 0).any() or not np.isin(t.image_id, image_ids).all():
+            raise _Invalid

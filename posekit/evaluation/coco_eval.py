@@ -140,7 +140,10 @@ def _greedy_match(g: KeypointTable, d: KeypointTable, d_img, rank, g_start, g_co
     first = np.repeat(np.cumsum(per_det) - per_det, per_det)
     pair_g = g_start[d_img][pair_d] + (np.arange(len(pair_d)) - first)
     thr = np.minimum(p.iou_thrs, 1 - 1e-10)
-    # cocoapi requires oks >= thr, so pairs below the lowest threshold can never match.
+    # cocoapi requires oks >= thr, so pairs below the lowest threshold can never match:
+    # drop the pairs whose boxes alone prove it, then keep those whose exact OKS passes.
+    near = _may_reach(d, g, pair_d, pair_g, sigmas, thr.min())
+    pair_d, pair_g = pair_d[near], pair_g[near]
     ious = oks_pairs(d.keypoints, g.keypoints, g.area, g.bbox, sigmas, pair_d, pair_g)
     cand = ious >= thr.min()
     c_d, c_g, c_oks = pair_d[cand], pair_g[cand], ious[cand]
@@ -170,6 +173,30 @@ def _greedy_match(g: KeypointTable, d: KeypointTable, d_img, rank, g_start, g_co
             taken[ti, bg[win]] = True
             matched[ai, ti, bd[seg[si]]] = bg[win]
     return matched
+
+
+def _may_reach(d: KeypointTable, g: KeypointTable, pair_d, pair_g, sigmas, oks_min: float) -> np.ndarray:
+    """False for pairs whose OKS is certainly below ``oks_min``.
+
+    OKS is a mean of per-keypoint terms ``exp(-d^2 / (2 area k^2))``; it reaches
+    ``oks_min`` only if some labelled keypoint's term does, i.e. lies within
+    ``r = sqrt(2 ln(1/oks_min) k_max^2 area)`` of its ground truth. Every keypoint
+    distance is at least the gap between the detection's keypoint box and the box of
+    the ground truth's labelled keypoints, so a gap beyond ``r`` rules the pair out.
+    Ground truth without labelled keypoints is always kept (its OKS uses its box).
+    """
+    vis = g.keypoints[:, :, 2] > 0
+    gx, gy = g.keypoints[:, :, 0], g.keypoints[:, :, 1]
+    g_x0, g_x1 = np.where(vis, gx, np.inf).min(axis=1), np.where(vis, gx, -np.inf).max(axis=1)
+    g_y0, g_y1 = np.where(vis, gy, np.inf).min(axis=1), np.where(vis, gy, -np.inf).max(axis=1)
+    dx, dy = d.keypoints[:, :, 0], d.keypoints[:, :, 1]
+    d_x0, d_x1, d_y0, d_y1 = dx.min(axis=1), dx.max(axis=1), dy.min(axis=1), dy.max(axis=1)
+    var_max = float(((np.asarray(sigmas, np.float64) * 2) ** 2).max())
+    r2 = 2 * np.log(1 / oks_min) * var_max * (g.area + np.spacing(1)) * (1 + 1e-6) + 1e-9
+    gap_x = np.maximum(np.maximum(d_x0[pair_d] - g_x1[pair_g], g_x0[pair_g] - d_x1[pair_d]), 0)
+    gap_y = np.maximum(np.maximum(d_y0[pair_d] - g_y1[pair_g], g_y0[pair_g] - d_y1[pair_d]), 0)
+    reach = gap_x * gap_x + gap_y * gap_y <= r2[pair_g]
+    return reach | ~vis.any(axis=1)[pair_g]
 
 
 def _accumulate(d_score, dtm, dt_ig, npig, p: CocoEvalParams, precision, recall, scores) -> None:
