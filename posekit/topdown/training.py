@@ -11,30 +11,20 @@ from ..data.coco import CocoDataset, load_coco
 from ..engine.config import TrainConfig
 from .dataset import TopDownDataset, person_instances
 
-__all__ = ["pck", "topdown_validator", "train_topdown"]
-
-
-def pck(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, boxes: np.ndarray, alpha: float) -> float:
-    """Fraction of labelled keypoints within ``alpha`` x the longer side of the person's box.
-
-    Stop-gap until posekit.evaluation provides PCK; same definition (bounding-box normalised PCK).
-    """
-    norm = np.asarray(boxes, np.float64)[:, 2:].max(axis=1)
-    d = np.linalg.norm(np.asarray(pred) - np.asarray(gt), axis=-1) / norm[:, None]
-    lab = np.asarray(visible) > 0
-    return float((d[lab] <= alpha).mean()) if lab.any() else float("nan")
+__all__ = ["topdown_validator", "train_topdown"]
 
 
 def topdown_validator(coco: CocoDataset, image_root, flip: bool = True, batch_size: int = 32,
                       workers: int = 0) -> Callable:
     """``validate(model) -> {"AP", "AP50", ..., "PCK@0.1", "PCK@0.2"}`` on ground-truth boxes."""
     from ..evaluation import evaluate_coco
+    from ..evaluation.pck import box_size, pck
     from .inference import predict_instances, rescore
 
     instances = person_instances(coco, image_root, train=True)
     gt = np.stack([i.keypoints for i in instances])
     vis = np.stack([i.visible for i in instances])
-    boxes = np.stack([i.box for i in instances])
+    size = box_size(np.stack([i.box for i in instances]))
 
     def validate(model) -> dict:
         kp, ks = predict_instances(model, instances, batch_size, flip, workers, progress=False)
@@ -43,8 +33,8 @@ def topdown_validator(coco: CocoDataset, image_root, flip: bool = True, batch_si
                     "keypoints": np.concatenate([kp[i], ks[i][:, None]], 1).reshape(-1).tolist(),
                     "score": float(scores[i])} for i, inst in enumerate(instances)]
         out = evaluate_coco(coco, records).summary()
-        out["PCK@0.1"] = pck(kp, gt, vis, boxes, 0.1)
-        out["PCK@0.2"] = pck(kp, gt, vis, boxes, 0.2)
+        out["PCK@0.1"] = pck(kp, gt, vis > 0, size, 0.1)
+        out["PCK@0.2"] = pck(kp, gt, vis > 0, size, 0.2)
         return out
 
     return validate

@@ -6,14 +6,6 @@ from posekit.fileio import read_json, write_json
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    path = Path(__file__).parents[2] / "../shared/data"
-    if not path.is_dir():
-        pytest.skip("../shared/data is not present")
-    return path.resolve()
-
-
-@pytest.fixture(scope="session")
 def coco_handful(shared_data, tmp_path_factory) -> tuple[Path, Path]:
     """A handful of real coco_mini val2017 images (those with a person with >= 8 labelled keypoints)."""
     root = shared_data / "coco_mini"
