@@ -27,6 +27,8 @@ def predict_instances(model, instances: Sequence[PersonInstance], batch_size: in
     from torch.utils.data import DataLoader
 
     device = torch.device(device) if device is not None else next(model.parameters()).device
+    if device.type == "cpu":
+        torch.set_flush_denormal(True)  # denormal weights and activations slow x86 CPUs many-fold
     was_training = model.training
     model.eval()
     ds = TopDownDataset(instances, model.codec, model.skeleton, augment=None, encode=False)
