@@ -45,6 +45,7 @@ class TrainConfig:
     amp: str = "auto"                            # auto (bf16/fp16 on CUDA) | off
     device: str = "auto"                         # auto | cpu | cuda
     workers: int = 2                             # data-loading processes
+    sync_bn: bool = True                         # SyncBatchNorm across GPUs under torchrun
     seed: int = 0
     val_every: int = 1                           # epochs between validations
     val_metric: str = "ap"                       # ap | pck: picks the best checkpoint

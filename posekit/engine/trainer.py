@@ -78,6 +78,8 @@ class Trainer:
         self.model = model.to(self.device)
         self.net = model
         if self.world > 1:
+            if cuda and cfg.sync_bn:  # batch statistics over all GPUs (SyncBatchNorm has no CPU kernel)
+                self.model = model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
             self.net = nn.parallel.DistributedDataParallel(model, device_ids=[local] if cuda else None)
         opt = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
         self.optimizer = opt(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
