@@ -11,7 +11,41 @@ from ..data.coco import CocoDataset, load_coco
 from ..engine.config import TrainConfig
 from .dataset import TopDownDataset, person_instances
 
-__all__ = ["topdown_validator", "train_topdown"]
+__all__ = ["load_keypoint_file", "topdown_validator", "train_topdown"]
+
+
+def load_keypoint_file(path, skeleton: str | None = None, image_root=None) -> CocoDataset:
+    """A COCO-format keypoint file (COCO, CrowdPose, synthetic, ...) or an MMPose MPII JSON, as a CocoDataset.
+
+    MPII records carry no image sizes; they are read from the image headers under ``image_root``.
+    """
+    from ..data.mpii import load_mpii
+    from ..data.validate import file_kind
+    from ..fileio import read_json
+    from ..skeletons import MPII16
+
+    if str(path).endswith(".json") and file_kind(read_json(path)) == "mpii":
+        from pathlib import Path
+
+        from PIL import Image
+
+        from ..errors import DataError
+
+        import numpy as np
+
+        samples = load_mpii(path)
+        next_id = 1
+        for smp in samples:
+            smp.ann_ids = np.arange(next_id, next_id + len(smp))  # MPII has no annotation ids
+            next_id += len(smp)
+            file = Path(image_root or Path(path).parent) / smp.file_name
+            try:
+                with Image.open(file) as im:
+                    smp.width, smp.height = im.size
+            except OSError:
+                raise DataError("cannot read image", file) from None
+        return CocoDataset.from_samples(samples, MPII16)
+    return load_coco(path, skeleton)
 
 
 def topdown_validator(coco: CocoDataset, image_root, flip: bool = True, batch_size: int = 32,
@@ -45,7 +79,7 @@ def train_topdown(cfg: TrainConfig, progress: bool = True) -> dict:
     from ..engine.trainer import Trainer, seed_everything
     from ..zoo import build_model
 
-    train_coco = load_coco(cfg.train, cfg.skeleton or None)
+    train_coco = load_keypoint_file(cfg.train, cfg.skeleton or None, cfg.train_images)
     skeleton = train_coco.skeleton()
     seed_everything(cfg.seed)
     model = build_model(cfg.model, skeleton=skeleton)
@@ -53,7 +87,7 @@ def train_topdown(cfg: TrainConfig, progress: bool = True) -> dict:
     train_set = TopDownDataset(instances, model.codec, skeleton, cfg.augment, seed=cfg.seed)
     validate = None
     if cfg.val:
-        validate = topdown_validator(load_coco(cfg.val, cfg.skeleton or None), cfg.val_images or cfg.train_images,
+        validate = topdown_validator(load_keypoint_file(cfg.val, cfg.skeleton or None, cfg.val_images or cfg.train_images), cfg.val_images or cfg.train_images,
                                      cfg.flip_test, cfg.batch_size, cfg.workers)
     metric = "AP" if cfg.val_metric == "ap" else "PCK@0.1"
     return Trainer(model, train_set, cfg, validate, metric).fit()
