@@ -45,6 +45,7 @@ class TrainConfig:
     amp: str = "auto"                            # auto (bf16/fp16 on CUDA) | off
     device: str = "auto"                         # auto | cpu | cuda
     workers: int = 2                             # data-loading processes
+    channels_last: bool = True                   # NHWC memory format (about 1.25x faster convolutions on CPU)
     sync_bn: bool = True                         # SyncBatchNorm across GPUs under torchrun
     seed: int = 0
     val_every: int = 1                           # epochs between validations

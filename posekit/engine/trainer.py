@@ -76,6 +76,8 @@ class Trainer:
         if self.world > 1 and not torch.distributed.is_initialized():
             torch.distributed.init_process_group("nccl" if cuda else "gloo")
         self.model = model.to(self.device)
+        self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+        model.to(memory_format=self.memory_format)
         self.net = model
         if self.world > 1:
             if cuda and cfg.sync_bn:  # batch statistics over all GPUs (SyncBatchNorm has no CPU kernel)
@@ -116,7 +118,7 @@ class Trainer:
             group["lr"] = lr
         batch = _to_device(batch, self.device)
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
-            output = self.net(batch["image"])
+            output = self.net(batch["image"].contiguous(memory_format=self.memory_format))
         loss = self.model.loss(output, batch)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()

@@ -40,5 +40,5 @@ if __name__ == "__main__":
     loss, grads, weights, (rank, world, n) = one_step(gt, images, out)
     torch.distributed.barrier()
     if rank == 0:
-        save_file({**grads, **weights}, f"{out}/rank0.safetensors", metadata={"world": str(world), "batch": str(n)})
+        save_file({k: v.contiguous() for k, v in {**grads, **weights}.items()}, f"{out}/rank0.safetensors", metadata={"world": str(world), "batch": str(n)})
     torch.distributed.destroy_process_group()

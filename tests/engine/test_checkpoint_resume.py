@@ -51,7 +51,7 @@ def test_checkpoint_rebuilds_the_model(straight):
     loaded = load_model(run_dir)
     x = torch.randn(2, 3, 128, 96)
     model.eval()
-    assert torch.equal(loaded(x), model(x))
+    assert torch.allclose(loaded(x), model(x), rtol=1e-4, atol=1e-6)  # same weights; memory formats differ
     assert loaded.spec == model.spec and loaded.codec == model.codec
 
 
