@@ -42,7 +42,7 @@ class TrainConfig:
     warmup_ratio: float = 0.001
     min_lr: float = 0.0                          # cosine floor
     grad_clip: float = 0.0                       # max gradient norm; 0 = no clipping
-    amp: str = "auto"                            # auto (bf16/fp16 on CUDA) | off
+    amp: str = "auto"                            # auto (bf16/fp16 on CUDA, none on CPU) | bf16 | fp16 | off
     device: str = "auto"                         # auto | cpu | cuda
     workers: int = 2                             # data-loading processes
     channels_last: bool = True                   # NHWC memory format (about 1.25x faster convolutions on CPU)
@@ -60,7 +60,7 @@ class TrainConfig:
             self.augment = RandomAugment(**self.augment)
         self.milestones = tuple(int(m) for m in self.milestones)
         for name, allowed in (("optimizer", ("adam", "adamw")), ("schedule", ("step", "cosine")),
-                              ("amp", ("auto", "off")), ("val_metric", ("ap", "pck")),
+                              ("amp", ("auto", "bf16", "fp16", "off")), ("val_metric", ("ap", "pck")),
                               ("device", ("auto", "cpu", "cuda"))):
             if getattr(self, name) not in allowed:
                 raise DataError(f"must be one of {', '.join(allowed)}, not {getattr(self, name)!r}", None, None, name)

@@ -1,7 +1,8 @@
 """The training loop: one process, or one process per device under ``torchrun`` (DDP).
 
 Adam/AdamW with warm-up and step/cosine decay, gradient clipping, automatic mixed
-precision on CUDA (bf16 where supported, else fp16 with loss scaling), a wall-clock
+precision on CUDA (bf16 where supported, else fp16 with loss scaling) and, asked for, bf16 on
+the CPU, a wall-clock
 budget, checkpoints every epoch (``last``) and at the best validation score (``best``),
 and exact resumption: data order and augmentation are functions of (seed, epoch, index),
 the schedule is a function of the step, and the optimizer state is saved, so a resumed
@@ -85,9 +86,12 @@ class Trainer:
             self.net = nn.parallel.DistributedDataParallel(model, device_ids=[local] if cuda else None)
         opt = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
         self.optimizer = opt(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        self.amp_dtype = None
+        self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(cfg.amp)
         if cuda and cfg.amp == "auto":
             self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if not cuda and self.amp_dtype == torch.float16:
+            from ..errors import InputError
+            raise InputError("--amp fp16 needs CUDA; on a CPU use --amp bf16 (fast on CPUs with AVX512-BF16/AMX)")
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.out = Path(cfg.out)
         self.steps_per_epoch = len(train_set) // cfg.batch_size
