@@ -103,6 +103,8 @@ class TopDownDataset:
         self.codec, self.skeleton, self.augment = codec, skeleton, augment
         self.seed, self.epoch, self.padding = seed, 0, padding
         self.flip_index = skeleton.flip_index()
+        # per-sample warps are small: OpenCV's thread pool only fights torch's threads for the cores
+        cv2.setNumThreads(1)
         self.lower = lower_body_mask(skeleton.names)
 
     def __len__(self) -> int:
