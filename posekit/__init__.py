@@ -17,6 +17,8 @@ _LAZY = {
     "evaluate_coco": "posekit.evaluation",
     "PosekitError": "posekit.errors",
     "load": "posekit.pretrained",
+    "build_model": "posekit.zoo",
+    "PRESETS": "posekit.zoo",
 }
 
 

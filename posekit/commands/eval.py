@@ -1,4 +1,9 @@
-"""``posekit eval``: COCO keypoint AP/AR of a results file, plus PCK/EPE when asked."""
+"""``posekit eval``: COCO keypoint AP/AR of a results file, plus PCK/EPE when asked.
+
+With ``--model RUN_DIR_or_CKPT --images DIR`` the model first predicts every person box of
+the ground truth (``--boxes gt``) or of a detections file (``--boxes DETS.json``, followed by
+OKS-NMS), with an optional flip test, and the predictions are evaluated.
+"""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +16,21 @@ PCK_NORMS = ("bbox", "torso", "head")
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gt", required=True, help="ground truth: COCO-format keypoint annotations (JSON)")
-    p.add_argument("--results", required=True, help="COCO keypoint results file (JSON list)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--results", help="COCO keypoint results file (JSON list)")
+    src.add_argument("--model", metavar="RUN_DIR_or_CKPT",
+                     help="evaluate a trained model: a run directory (its best.safetensors) or a .safetensors file")
+    m = p.add_argument_group("model evaluation (with --model)")
+    m.add_argument("--images", help="folder the ground truth's file_names are relative to")
+    m.add_argument("--boxes", default="gt", metavar="gt|DETS.json",
+                   help="person boxes: the ground truth's (default) or a COCO detections file")
+    m.add_argument("--flip", action="store_true", help="flip test: average with the mirrored crop's heatmaps")
+    m.add_argument("--nms", choices=("oks", "soft", "none"), default="oks",
+                   help="suppression of duplicate poses over detector boxes (default: oks)")
+    m.add_argument("--min-box-score", type=float, default=0.0, help="skip detections scoring below this")
+    m.add_argument("--batch-size", type=int, default=32)
+    m.add_argument("--workers", type=int, default=0, help="data-loading processes")
+    m.add_argument("--save-results", metavar="OUT.json", help="write the model's COCO keypoint results here")
     p.add_argument("--sigmas", type=float, nargs="+", metavar="S",
                    help="OKS sigmas, one per keypoint (default: the skeleton's, e.g. COCO's for COCO-17)")
     p.add_argument("--skeleton", help="keypoint set for a ground truth whose category names none (e.g. halpe26)")
@@ -28,6 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..evaluation import evaluate_coco
 
+    if args.model:
+        args.results = _predict(args)
     out: dict[str, float] = {}
     if "coco" in args.metric or "pck" not in args.metric:
         ev = evaluate_coco(args.gt, args.results, sigmas=args.sigmas, skeleton=args.skeleton)
@@ -42,6 +63,33 @@ def run(args: argparse.Namespace) -> int:
         write_json(args.json, out, indent=True)
         print(f"wrote {args.json}", file=sys.stderr)
     return 0
+
+
+def _predict(args) -> list:
+    """COCO result records of ``--model`` on ``--gt``'s images (see :func:`posekit.topdown.inference.predict_coco`)."""
+    from ..data.coco import CocoDataset
+    from ..data.validate import detections_problems
+    from ..engine.checkpoint import load_model
+    from ..errors import InputError, ValidationError
+    from ..fileio import read_json
+    from ..topdown.inference import predict_coco
+
+    if not args.images:
+        raise InputError("--model needs --images (the folder of the ground truth's images)")
+    gt = CocoDataset.load(args.gt, args.skeleton)
+    detections = None
+    if args.boxes != "gt":
+        detections = read_json(args.boxes)
+        problems = detections_problems(detections, args.boxes, gt)
+        if problems:
+            raise ValidationError(problems)
+    model = load_model(args.model)
+    records = predict_coco(model, gt, args.images, detections, flip=args.flip,
+                           nms=None if args.nms == "none" else args.nms, min_box_score=args.min_box_score,
+                           batch_size=args.batch_size, workers=args.workers)
+    if args.save_results:
+        write_json(args.save_results, records)
+    return records
 
 
 def _pck_figures(args) -> dict[str, float]:

@@ -1,1 +1,1 @@
-"""Top-down methods (survey section 1): a person detector, then a single-person estimator."""
+"""Top-down methods (survey section 1): a person detector, then a single-person estimator per crop."""

@@ -1,0 +1,1 @@
+"""Heads: backbone features -> the tensor a codec decodes."""

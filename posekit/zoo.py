@@ -1,0 +1,126 @@
+"""The model zoo: every named preset, in one table. ``build_model(name)`` returns the module.
+
+Each preset is a builder function with its paper and the figures published for it
+(COCO val2017 AP with the paper's detector boxes and flip test; parameters; GFLOPs).
+Importing this module does not import torch; building does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable
+
+from .errors import ModelError
+
+__all__ = ["Preset", "PRESETS", "build_model", "simplebaseline"]
+
+SIMPLEBASELINE = "Xiao, Wu, Wei. Simple Baselines for Human Pose Estimation and Tracking. ECCV 2018"
+
+
+def skeleton_spec(skeleton) -> str | dict:
+    """A skeleton as a checkpoint stores it: the name of a built-in set, or its full definition."""
+    from .skeletons import SKELETONS, get_skeleton
+
+    if isinstance(skeleton, str):
+        return get_skeleton(skeleton).name
+    if SKELETONS.get(skeleton.name) == skeleton:
+        return skeleton.name
+    return {"name": skeleton.name, "names": list(skeleton.names), "flip_pairs": [list(p) for p in skeleton.flip_pairs],
+            "limbs": [list(p) for p in skeleton.limbs], "sigmas": list(skeleton.sigmas) if skeleton.sigmas else None}
+
+
+def resolve_skeleton(spec):
+    """Inverse of :func:`skeleton_spec` (also accepts a :class:`~posekit.skeletons.Skeleton`)."""
+    from .skeletons import Skeleton, get_skeleton
+
+    if isinstance(spec, str):
+        return get_skeleton(spec)
+    if isinstance(spec, dict):
+        return Skeleton(spec["name"], tuple(spec["names"]), tuple(map(tuple, spec["flip_pairs"])),
+                        tuple(map(tuple, spec["limbs"])), tuple(spec["sigmas"]) if spec.get("sigmas") else None)
+    return spec
+
+
+def simplebaseline(depth: int = 50, input_size: tuple[int, int] = (192, 256), skeleton="coco17",
+                   codec: str = "msra", sigma: float | None = None, loss: str = "mse"):
+    """SimpleBaseline: ResNet-``depth`` + three deconvolutions + a heatmap codec.
+
+    ``input_size`` is (W, H); heatmaps are a quarter of it. ``codec``: ``"msra"`` (Gaussian,
+    quarter-pixel decoding), ``"dark"`` (Zhang et al. 2020) or ``"udp"`` (Huang et al. 2020).
+    ``loss``: ``"mse"`` or ``"ohkm"``. ``skeleton``: a name from :mod:`posekit.skeletons` or a Skeleton. ``sigma`` defaults to 2 heatmap pixels at 64x48, scaled with the map.
+    """
+    from .codecs import DARKHeatmap, MSRAHeatmap, UDPHeatmap
+    from .models.backbones.resnet import ResNet
+    from .models.heads.deconv import DeconvHead
+    from .models.losses import KeypointMSELoss, OHKMMSELoss
+    from .topdown.estimator import TopDown
+
+    codecs = {"msra": MSRAHeatmap, "dark": DARKHeatmap, "udp": UDPHeatmap}
+    losses = {"mse": KeypointMSELoss, "ohkm": OHKMMSELoss}
+    if codec not in codecs:
+        raise ModelError(f"codec must be one of {sorted(codecs)}, not {codec!r}")
+    if loss not in losses:
+        raise ModelError(f"loss must be one of {sorted(losses)}, not {loss!r}")
+    sk = resolve_skeleton(skeleton)
+    w, h = input_size
+    if w % 32 or h % 32:
+        raise ModelError(f"SimpleBaseline input size must be a multiple of 32 (ResNet stride), not {w}x{h} (W x H)")
+    heatmap_size = (w // 4, h // 4)
+    sigma = float(sigma if sigma is not None else max(1.5, 2.0 * heatmap_size[0] / 48))
+    backbone = ResNet(depth)
+    spec = {"builder": "simplebaseline", "depth": depth, "input_size": [w, h], "skeleton": skeleton_spec(sk),
+            "codec": codec, "sigma": sigma, "loss": loss}
+    return TopDown(backbone, DeconvHead(backbone.out_channels, sk.num_keypoints),
+                   codecs[codec](input_size=(w, h), heatmap_size=heatmap_size, sigma=sigma),
+                   sk, losses[loss](), spec)
+
+
+BUILDERS: dict[str, Callable] = {"simplebaseline": simplebaseline}
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    build: Callable
+    paper: str
+    published: dict = field(default_factory=dict)  # figures as the paper states them
+
+
+def _sb(depth, w, h, published=None, **kw):
+    name = f"simplebaseline-r{depth}-{h}x{w}" + (f"-{kw['codec']}" if "codec" in kw else "")
+    return Preset(name, partial(simplebaseline, depth, (w, h), **kw), SIMPLEBASELINE, published or {})
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in [
+    _sb(18, 96, 128),
+    _sb(18, 192, 256),
+    _sb(34, 192, 256),
+    _sb(50, 192, 256, {"coco_val_ap": 70.4, "params_m": 34.0, "gflops": 8.9}),
+    _sb(101, 192, 256, {"coco_val_ap": 71.4, "params_m": 53.0, "gflops": 12.4}),
+    _sb(152, 192, 256, {"coco_val_ap": 72.0, "params_m": 68.6, "gflops": 15.7}),
+    _sb(50, 288, 384, {"coco_val_ap": 72.2, "params_m": 34.0, "gflops": 20.0}),
+    _sb(101, 288, 384, {"coco_val_ap": 73.6, "params_m": 53.0, "gflops": 27.9}),
+    _sb(152, 288, 384, {"coco_val_ap": 74.3, "params_m": 68.6, "gflops": 35.6}),
+    _sb(50, 192, 256, codec="dark"),
+    _sb(50, 192, 256, codec="udp"),
+    _sb(18, 96, 128, codec="udp"),
+]}
+
+
+def build_model(name: str, **overrides):
+    """The preset ``name`` as a torch module; ``overrides`` change builder arguments (e.g. ``skeleton="mpii16"``)."""
+    preset = PRESETS.get(name)
+    if preset is None:
+        raise ModelError(f"unknown model {name!r}; presets: {', '.join(sorted(PRESETS))}")
+    return preset.build(**overrides)
+
+
+def build_from_spec(spec: dict):
+    """Rebuild a model from the ``spec`` a checkpoint stores (see :class:`posekit.topdown.estimator.TopDown`)."""
+    spec = dict(spec)
+    builder = BUILDERS.get(spec.pop("builder", None))
+    if builder is None:
+        raise ModelError(f"checkpoint names no known model builder: {spec}")
+    if "input_size" in spec:
+        spec["input_size"] = tuple(spec["input_size"])
+    return builder(**spec)

@@ -1,0 +1,65 @@
+"""Configuration (YAML + flags) and learning-rate schedules."""
+import math
+
+import pytest
+
+from posekit.cli import main
+from posekit.engine.config import TrainConfig, load_config
+from posekit.engine.curves import read_csv
+from posekit.engine.schedule import learning_rate
+from posekit.errors import DataError
+
+
+def test_step_schedule_with_warmup_by_hand():
+    kw = dict(steps_per_epoch=10, total_steps=140, base_lr=1e-3, schedule="step", milestones=(9, 12), gamma=0.1,
+              warmup_steps=5, warmup_ratio=0.001)
+    assert learning_rate(0, **kw) == pytest.approx(1e-6)
+    assert learning_rate(2, **kw) == pytest.approx(1e-3 * (0.001 + 0.999 * 2 / 5))
+    assert learning_rate(5, **kw) == pytest.approx(1e-3)
+    assert learning_rate(89, **kw) == pytest.approx(1e-3)
+    assert learning_rate(90, **kw) == pytest.approx(1e-4)
+    assert learning_rate(120, **kw) == pytest.approx(1e-5)
+
+
+def test_cosine_schedule_by_hand():
+    kw = dict(steps_per_epoch=10, total_steps=100, base_lr=1.0, schedule="cosine", min_lr=0.1)
+    assert learning_rate(0, **kw) == pytest.approx(1.0)
+    assert learning_rate(50, **kw) == pytest.approx(0.55)
+    assert learning_rate(25, **kw) == pytest.approx(0.1 + 0.45 * (1 + math.cos(math.pi / 4)))
+    assert learning_rate(100, **kw) == pytest.approx(0.1)
+
+
+def test_yaml_config_errors_name_the_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("epochs: 3\nbatchsize: 4\n")
+    with pytest.raises(DataError, match="bad.yaml.*batchsize"):
+        load_config(bad)
+    bad.write_text("augment: {rotation: 3}\n")
+    with pytest.raises(DataError, match="rotation"):
+        load_config(bad)
+    with pytest.raises(DataError, match="optimizer"):
+        TrainConfig(optimizer="sgd")
+
+
+def test_train_command_from_yaml_with_flag_override(coco_handful, tmp_path, capsys):
+    gt, images = coco_handful
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"model: simplebaseline-r18-128x96\ntrain: {gt}\ntrain_images: {images}\nval: {gt}\n"
+                   f"val_images: {images}\nepochs: 5\nbatch_size: 8\nworkers: 0\nwarmup_steps: 1\n"
+                   f"augment:\n  rotation_factor: 30\n")
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(cfg), "--epochs", "1", "--out", str(out), "--val-metric", "pck"]) == 0
+    assert "trained 1 epochs (1 steps)" in capsys.readouterr().out
+    rows = read_csv(out / "log.csv")
+    assert len(rows) == 1 and float(rows[0]["PCK@0.1"]) >= 0
+    import json
+    saved = json.loads((out / "last.json").read_text())["config"]
+    assert saved["augment"]["rotation_factor"] == 30 and saved["epochs"] == 1 and saved["val_metric"] == "pck"
+
+
+def test_train_command_reports_bad_input_in_one_line(tmp_path, capsys):
+    assert main(["train", "--train", str(tmp_path / "nope.json"), "--train-images", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("posekit train: error:") and "nope.json" in err and "\n" not in err
+    assert main(["train", "--model", "resnet-9000", "--train", "x", "--train-images", "y"]) == 2
+    assert "simplebaseline-r50-256x192" in capsys.readouterr().err
