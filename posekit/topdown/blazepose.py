@@ -28,7 +28,10 @@ _TO_COCO = mapping(BLAZEPOSE33, COCO17)
 class BlazePoseConfig:
     """``score_threshold``: detector score; ``presence_threshold``: the landmark network's
     pose flag; ``nms_iou``: weighted-NMS overlap; ``crop_scale``: ROI enlargement around
-    a detection; ``box_scale``: crop side over the longer side of a given box."""
+    a detection; ``box_scale``: crop side over the longer side of a given box. ``tiling`` (the
+    accurate preset) also runs the detector on overlapping square tiles of side ``tile_fraction``
+    of the shorter image side, so small people are seen at a useful scale, and removes the
+    resulting duplicate poses by OKS-NMS (Papandreou et al. 2017) at ``pose_nms_oks``."""
 
     score_threshold: float = 0.5
     presence_threshold: float = 0.5
@@ -38,6 +41,9 @@ class BlazePoseConfig:
     box_scale: float = 1.75
     refine_kernel: int = 9
     refine_min_confidence: float = 0.5
+    tiling: bool = False
+    tile_fraction: float = 0.5
+    pose_nms_oks: float = 0.5
 
 
 def ssd_anchors() -> np.ndarray:
@@ -184,20 +190,31 @@ class BlazePose:
         self._detector = make_runner("detector", backend, wheel)
         self._landmark = make_runner("landmark_full", backend, wheel)
 
+    def _windows(self, h: int, w: int) -> list[Roi]:
+        """The whole (letterboxed) frame, and with tiling overlapping square tiles."""
+        out = [Roi(w / 2, h / 2, float(max(h, w)), 0.0)]
+        if self.config.tiling:
+            side = max(min(h, w) * self.config.tile_fraction, DETECTOR_SIZE)
+            for cy in np.linspace(side / 2, max(h - side / 2, side / 2), max(1, int(np.ceil(2 * h / side - 1)))):
+                for cx in np.linspace(side / 2, max(w - side / 2, side / 2), max(1, int(np.ceil(2 * w / side - 1)))):
+                    out.append(Roi(float(cx), float(cy), float(side), 0.0))
+        return out
+
     def detect(self, image: np.ndarray) -> list[tuple[float, Roi, np.ndarray]]:
         """(score, landmark ROI, box x, y, w, h) per person, best first."""
         h, w = image.shape[:2]
-        frame = Roi(w / 2, h / 2, float(max(h, w)), 0.0)
-        tensor = _warp(image, frame, DETECTOR_SIZE).astype(np.float32) / 127.5 - 1.0
-        raw_boxes, raw_scores = self._detector(tensor[None])[:2]
-        scores, boxes, kps = decode_detections(raw_boxes[0], raw_scores[0])
         cfg = self.config
+        windows = self._windows(h, w)
+        tensor = np.stack([_warp(image, win, DETECTOR_SIZE) for win in windows]).astype(np.float32) / 127.5 - 1.0
+        raw_boxes, raw_scores = self._detector(tensor)[:2]
         out = []
-        for score, box, kp in weighted_nms(scores, boxes, kps, cfg.score_threshold, cfg.nms_iou, cfg.max_people):
-            kp_img = frame.to_image(kp)
-            corners = frame.to_image(box.reshape(2, 2))
-            xywh = np.array([corners[0, 0], corners[0, 1], *(corners[1] - corners[0])])
-            out.append((float(score), roi_from_detection(kp_img, cfg.crop_scale), xywh))
+        for win, rb, rs in zip(windows, raw_boxes, raw_scores):
+            scores, boxes, kps = decode_detections(rb, rs)
+            for score, box, kp in weighted_nms(scores, boxes, kps, cfg.score_threshold, cfg.nms_iou, cfg.max_people):
+                corners = win.to_image(box.reshape(2, 2))
+                xywh = np.array([corners[0, 0], corners[0, 1], *(corners[1] - corners[0])])
+                out.append((float(score), roi_from_detection(win.to_image(kp), cfg.crop_scale), xywh))
+        out.sort(key=lambda d: -d[0])
         return out
 
     def predict(self, image, boxes: np.ndarray | None = None, image_id: int = 0) -> PoseResult:
@@ -225,6 +242,13 @@ class BlazePose:
         kps = np.stack([found[i][1].to_image(xy[i, :33]) for i in keep])
         vis = 1 / (1 + np.exp(-lm[keep, :33, 3]))
         scores = np.array([found[i][0] for i in keep]) * flag[keep]
+        if cfg.tiling and len(keep) > 1:  # the same person seen in several windows
+            from ..postprocess.nms import oks_nms
+
+            span = kps.max(axis=1) - kps.min(axis=1)
+            kept = oks_nms(kps, vis, scores, span[:, 0] * span[:, 1], BLAZEPOSE33.sigma_array(), cfg.pose_nms_oks)
+            kept = kept[:cfg.max_people]
+            keep, kps, vis, scores = keep[kept], kps[kept], vis[kept], scores[kept]
         coco_xy = _TO_COCO.apply(kps)
         coco_s = _TO_COCO.apply(vis[..., None])[..., 0]
         return PoseResult(image_id=image_id, keypoints=kps, keypoint_scores=vis, scores=scores,

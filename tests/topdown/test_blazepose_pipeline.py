@@ -83,3 +83,19 @@ def test_onnxruntime_backend_agrees(blazepose_cache, shared_data):
     assert len(a) == len(b) >= 1
     np.testing.assert_allclose(b.keypoints, a.keypoints, rtol=0, atol=0.05)
     np.testing.assert_allclose(b.keypoint_scores, a.keypoint_scores, atol=1e-4)
+
+
+def test_accurate_preset_finds_more_people_without_duplicates(blazepose_cache, shared_data):
+    import posekit
+    from posekit.postprocess.nms import oks_between
+    from posekit.skeletons import BLAZEPOSE33
+
+    path = str(shared_data / "coco_mini" / "images" / "val2017" / "000000162092.jpg")  # 11 annotated people
+    fast = posekit.load("blazepose-full").predict(path)
+    accurate = posekit.load("blazepose-full", tiling=True).predict(path)
+    assert len(accurate) > len(fast)  # the whole-image pass sees these people too small
+    span = accurate.keypoints.max(1) - accurate.keypoints.min(1)
+    oks = oks_between(accurate.keypoints, accurate.keypoint_scores, span[:, 0] * span[:, 1],
+                      BLAZEPOSE33.sigma_array())
+    np.fill_diagonal(oks, 0)
+    assert (oks <= 0.5).all()
