@@ -16,6 +16,7 @@ from .errors import PosekitError
 # verb -> (module under posekit.commands, one-line help). The one table of verbs.
 VERBS: dict[str, tuple[str, str]] = {
     "infer": ("infer", "poses of every person in images, folders, videos or a webcam (BlazePose, offline)"),
+    "calibrate": ("calibrate", "fit BlazePose's COCO-17 keypoints to a dataset's annotation convention"),
     "track": ("track", "track and smooth every person's pose through a video (ids, overlay, tracks.json)"),
     "weights": ("weights", "import pretrained weights from local files into the cache (weights import blazepose)"),
     "eval": ("eval", "COCO keypoint AP/AR (pycocotools-exact) and PCK of a results file or a model"),
@@ -55,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     except PosekitError as e:
         print(f"posekit {args.verb}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"posekit {args.verb}: interrupted", file=sys.stderr)
         return 130

@@ -31,7 +31,8 @@ class BlazePoseConfig:
     a detection; ``box_scale``: crop side over the longer side of a given box. ``tiling`` (the
     accurate preset) also runs the detector on overlapping square tiles of side ``tile_fraction``
     of the shorter image side, so small people are seen at a useful scale, and removes the
-    resulting duplicate poses by OKS-NMS (Papandreou et al. 2017) at ``pose_nms_oks``."""
+    resulting duplicate poses by OKS-NMS (Papandreou et al. 2017) at ``pose_nms_oks``.
+    ``calibration``: a file from ``posekit calibrate`` correcting the COCO-17 view."""
 
     score_threshold: float = 0.5
     presence_threshold: float = 0.5
@@ -44,6 +45,7 @@ class BlazePoseConfig:
     tiling: bool = False
     tile_fraction: float = 0.5
     pose_nms_oks: float = 0.5
+    calibration: str | None = None
 
 
 def ssd_anchors() -> np.ndarray:
@@ -189,6 +191,11 @@ class BlazePose:
         self.backend = backend
         self._detector = make_runner("detector", backend, wheel)
         self._landmark = make_runner("landmark_full", backend, wheel)
+        self._calibration = None
+        if self.config.calibration:
+            from .calibration import KeypointCalibration
+
+            self._calibration = KeypointCalibration.load(self.config.calibration)
 
     def _windows(self, h: int, w: int) -> list[Roi]:
         """The whole (letterboxed) frame, and with tiling overlapping square tiles."""
@@ -250,6 +257,8 @@ class BlazePose:
             kept = kept[:cfg.max_people]
             keep, kps, vis, scores = keep[kept], kps[kept], vis[kept], scores[kept]
         coco_xy = _TO_COCO.apply(kps)
+        if self._calibration is not None:
+            coco_xy = self._calibration.apply(coco_xy)
         coco_s = _TO_COCO.apply(vis[..., None])[..., 0]
         return PoseResult(image_id=image_id, keypoints=kps, keypoint_scores=vis, scores=scores,
                           skeleton=BLAZEPOSE33.name, views={COCO17.name: (coco_xy, coco_s)})
