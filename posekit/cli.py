@@ -15,9 +15,15 @@ from .errors import PosekitError
 
 # verb -> (module under posekit.commands, one-line help). The one table of verbs.
 VERBS: dict[str, tuple[str, str]] = {
+    "infer": ("infer", "poses of every person in images, folders, videos or a webcam (BlazePose, offline)"),
+    "track": ("track", "track and smooth every person's pose through a video (ids, overlay, tracks.json)"),
+    "weights": ("weights", "import pretrained weights from local files into the cache (weights import blazepose)"),
     "eval": ("eval", "COCO keypoint AP/AR (pycocotools-exact) and PCK of a results file or a model"),
     "train": ("train", "train a model preset on COCO-format keypoint data (single process or torchrun)"),
     "validate": ("validate", "check a dataset or results file and list every problem in it"),
+    "eval-track": ("eval_track", "PoseTrack-style MOTA, ID switches and per-frame AP of a tracks file"),
+    "synth": ("synth", "generate annotated synthetic people: COCO images, top-down crops or videos"),
+    "corrupt": ("corrupt", "apply a corruption (exposure, noise, blur, occlusion, JPEG) at severity 1-5"),
 }
 
 

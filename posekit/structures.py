@@ -98,6 +98,23 @@ class PoseResult:
     def __len__(self) -> int:
         return len(self.scores)
 
+    def as_view(self, name: str) -> "PoseResult":
+        """The same people in keypoint set ``name`` (one of ``views``) as the main set."""
+        if name == self.skeleton:
+            return self
+        kp, ks = self.views[name]
+        return PoseResult(image_id=self.image_id, keypoints=kp, keypoint_scores=ks, scores=self.scores,
+                          boxes=self.boxes, track_ids=self.track_ids, skeleton=name, category_id=self.category_id)
+
+    def person(self, i: int) -> "PoseResult":
+        """Person ``i`` alone, as a one-person result (other keypoint views included)."""
+        sl = slice(i, i + 1)
+        return PoseResult(
+            image_id=self.image_id, keypoints=self.keypoints[sl], keypoint_scores=self.keypoint_scores[sl],
+            scores=self.scores[sl], boxes=self.boxes[sl],
+            track_ids=None if self.track_ids is None else self.track_ids[sl], skeleton=self.skeleton,
+            category_id=self.category_id, views={k: (v[0][sl], v[1][sl]) for k, v in self.views.items()})
+
 
 def keypoint_boxes(keypoints: np.ndarray) -> np.ndarray:
     """Tight x, y, w, h boxes around each person's keypoints: (N, K, 2) -> (N, 4)."""

@@ -37,3 +37,58 @@ def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     if check and proc.returncode != 0:
         raise AssertionError(f"posekit {' '.join(map(str, args))} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+# BlazePose: the mediapipe 0.10.14 wheel (fetched by `make setup` into ./wheels) and the reference
+# runtime environment .venv-ref (mediapipe itself, numpy<2; built by `make reference`, run by `make test`).
+
+def _wheel() -> Path | None:
+    env = os.environ.get("POSEKIT_MEDIAPIPE_WHEEL")
+    if env:
+        return Path(env)
+    for d in (os.environ.get("POSEKIT_WHEELS"), ROOT / "wheels"):
+        if d and Path(d).is_dir():
+            found = sorted(Path(d).glob("mediapipe-0.10.14-*.whl"))
+            if found:
+                return found[0]
+    return None
+
+
+@pytest.fixture(scope="session")
+def mediapipe_wheel() -> Path:
+    wheel = _wheel()
+    if wheel is None:
+        pytest.fail("the mediapipe 0.10.14 wheel is missing: run `make setup` (it downloads it into ./wheels)")
+    return wheel
+
+
+@pytest.fixture(scope="session")
+def blazepose_cache(tmp_path_factory, mediapipe_wheel):
+    """A private weights cache converted from the wheel (the conversion itself is under test)."""
+    cache = tmp_path_factory.mktemp("posekit-cache")
+    old = os.environ.get("POSEKIT_CACHE")
+    os.environ["POSEKIT_CACHE"] = str(cache)
+    os.environ["POSEKIT_MEDIAPIPE_WHEEL"] = str(mediapipe_wheel)
+    from posekit.pretrained.weights import import_blazepose
+
+    import_blazepose()
+    yield cache
+    if old is None:
+        os.environ.pop("POSEKIT_CACHE", None)
+    else:
+        os.environ["POSEKIT_CACHE"] = old
+
+
+@pytest.fixture(scope="session")
+def estimator(blazepose_cache):
+    import posekit
+
+    return posekit.load("blazepose-full")
+
+
+@pytest.fixture(scope="session")
+def reference_python() -> Path:
+    py = Path(os.environ.get("POSEKIT_REFERENCE_PYTHON", ROOT / ".venv-ref" / "bin" / "python"))
+    if not py.exists():
+        pytest.fail(f"MediaPipe's reference runtime is missing ({py}): run `make reference`")
+    return py

@@ -36,6 +36,8 @@ def results_to_records(results: Iterable[PoseResult], view: str | None = None) -
     records = []
     for r in results:
         kp, ks = (r.keypoints, r.keypoint_scores) if view in (None, r.skeleton) else r.views[view]
+        if len(kp) == 0:
+            continue
         trip = np.concatenate([kp, ks[..., None]], axis=-1).reshape(len(kp), -1)
         for i in range(len(kp)):
             rec = {"image_id": int(r.image_id), "category_id": int(r.category_id),

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -89,7 +91,7 @@ def ground_truth_columns(gt: CocoDataset | str | os.PathLike | Mapping, given: S
     if isinstance(gt, CocoDataset):
         gt_path, given, gt = gt.path, given or gt._given, gt.raw
     elif isinstance(gt, (str, os.PathLike)):
-        gt_path, gt = str(gt), read_json(gt)
+        gt_path, gt = str(gt), _read_without_segmentation(gt)
     try:
         image_ids, skeletons = _gt_index(gt, given)
         tables = {cat: gt_table(gt["annotations"], cat, skel.num_keypoints) for cat, skel in skeletons.items()}
@@ -97,6 +99,22 @@ def ground_truth_columns(gt: CocoDataset | str | os.PathLike | Mapping, given: S
     except _Invalid:
         _raise(dataset_problems(gt, gt_path, given.num_keypoints if given else None), gt_path)
     return image_ids, skeletons, tables
+
+
+# Keypoint evaluation never reads the masks, and in COCO files they are most of the bytes:
+# each annotation's "segmentation" value (polygons or an RLE object) is replaced by 0 before
+# parsing. A value this pattern does not recognise is simply parsed as usual.
+_SEGMENTATION = re.compile(rb'"segmentation"\s*:\s*(?:\[\s*\]|\[\s*\[[^\]]*\](?:\s*,\s*\[[^\]]*\])*\s*\]|\{[^{}]*\})')
+
+
+def _read_without_segmentation(path: str | os.PathLike) -> Any:
+    import orjson
+
+    try:
+        data = Path(path).read_bytes()
+        return orjson.loads(_SEGMENTATION.sub(b'"segmentation":0', data))
+    except (OSError, ValueError):
+        return read_json(path)  # names the file and the problem
 
 
 # Large files: the ground truth is parsed in a forked process while this one parses the

@@ -1,1 +1,1 @@
-"""Top-down estimation (survey §3.1): detect people, crop each box, estimate one pose per crop."""
+"""Top-down methods (survey section 1): a person detector, then a single-person estimator per crop."""

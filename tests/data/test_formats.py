@@ -101,3 +101,11 @@ def test_results_round_trip(coco_val, tmp_path):
     assert len(back) == len(recs)
     np.testing.assert_allclose(sorted(sum((r["keypoints"] for r in back), [])),
                                sorted(sum((r["keypoints"] for r in results_to_records(results)), [])))
+
+
+def test_results_with_an_empty_image(tmp_path):
+    from posekit.structures import PoseResult
+
+    empty = PoseResult(3, np.zeros((0, 17, 2)), np.zeros((0, 17)), np.zeros(0))
+    full = PoseResult(4, np.ones((1, 17, 2)), np.ones((1, 17)), np.ones(1))
+    assert [r["image_id"] for r in results_to_records([empty, full])] == [4]

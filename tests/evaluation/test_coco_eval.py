@@ -151,3 +151,27 @@ def test_parallel_loading_gives_the_same_numbers(tmp_path, monkeypatch, coco_val
     (tmp_path / "bad.json").write_text(json.dumps(bad))
     with pytest.raises(ValidationError, match="annotation .*bbox.*negative"):
         evaluate_coco(tmp_path / "bad.json", tmp_path / "res.json")
+
+
+def test_masks_skipped_when_parsing_leave_everything_else(tmp_path, coco_val):
+    """The ground truth is parsed without its masks; every other value must survive, whatever the mask form."""
+    from posekit.evaluation.coco import _read_without_segmentation
+
+    gt = json.loads(coco_val.read_text())
+    forms = [[], [[1.5, 2, 3, 4, 5, 6]], [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]],
+             {"counts": [1, 2, 3], "size": [10, 10]}, {"counts": "Zo0Q1a:;<=>?@[\\\\]^_`", "size": [4, 4]}]
+    for i, a in enumerate(gt["annotations"]):
+        seg = forms[i % len(forms)]
+        a.pop("segmentation", None)
+        if i % 2:  # as the last key of its object, too
+            a["segmentation"] = seg
+        else:
+            a.update({"segmentation": seg, **{k: a.pop(k) for k in list(a)}})
+    path = tmp_path / "gt.json"
+    path.write_text(json.dumps(gt, indent=1))
+    stripped = _read_without_segmentation(path)
+    for a, b in zip(stripped["annotations"], gt["annotations"]):
+        assert a["segmentation"] == 0
+        assert {k: v for k, v in a.items() if k != "segmentation"} == {k: v for k, v in b.items()
+                                                                        if k != "segmentation"}
+    assert stripped["images"] == gt["images"] and stripped["categories"] == gt["categories"]

@@ -1,0 +1,90 @@
+"""Reading images for inference: any common file, or an array, as RGB uint8.
+
+Unreadable, truncated and empty files raise :class:`InputError` naming the file;
+greyscale, alpha, 16-bit and EXIF-rotated images are converted (and the
+conversion is reported through ``notes``); images beyond ``MAX_PIXELS`` are refused.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["read_image", "as_rgb", "MAX_PIXELS", "IMAGE_SUFFIXES"]
+
+MAX_PIXELS = int(os.environ.get("POSEKIT_MAX_PIXELS", 120_000_000))
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def read_image(path: str | os.PathLike, notes: list[str] | None = None) -> np.ndarray:
+    """RGB uint8 (H, W, 3) of an image file, EXIF orientation applied."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    notes = notes if notes is not None else []
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: empty file")
+    try:
+        with Image.open(path) as im:
+            if im.width * im.height > MAX_PIXELS:
+                raise InputError(f"{path}: {im.width}x{im.height} is too large (over {MAX_PIXELS:,} pixels; "
+                                 "set POSEKIT_MAX_PIXELS to allow it)")
+            if im.width == 0 or im.height == 0:
+                raise InputError(f"{path}: zero-size image")
+            if im.format == "PNG" and im.mode in ("RGB", "RGBA") and _png_bit_depth(path) == 16:
+                notes.append("16-bit")  # PIL keeps the high byte of 16-bit colour PNGs
+            rotated = ImageOps.exif_transpose(im)
+            if rotated.size != im.size or rotated is not im and im.getexif().get(0x0112, 1) != 1:
+                notes.append("EXIF-rotated")
+            return as_rgb(rotated, notes)
+    except InputError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise InputError(f"{path}: unreadable or truncated image ({e})") from None
+
+
+def _png_bit_depth(path: Path) -> int:
+    with open(path, "rb") as f:
+        head = f.read(25)
+    return head[24] if len(head) == 25 and head[:8] == b"\x89PNG\r\n\x1a\n" else 8
+
+
+def as_rgb(image, notes: list[str] | None = None) -> np.ndarray:
+    """A path, PIL image or array (greyscale, RGB, RGBA; uint8 or uint16) -> RGB uint8 (H, W, 3)."""
+    notes = notes if notes is not None else []
+    if isinstance(image, (str, os.PathLike)):
+        return read_image(image, notes)
+    if hasattr(image, "mode") and hasattr(image, "size"):  # PIL
+        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+            notes.append("16-bit")
+            image = np.asarray(image)
+        else:
+            if image.mode in ("RGBA", "LA", "P", "PA"):
+                notes.append("alpha dropped" if "A" in image.mode else "palette")
+            if image.mode == "L":
+                notes.append("greyscale")
+            image = np.asarray(image.convert("RGB"))
+    a = np.asarray(image)
+    if a.ndim not in (2, 3) or a.size == 0 or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
+        raise InputError(f"image array of shape {a.shape} is not (H, W), (H, W, 3) or (H, W, 4)")
+    if a.dtype == np.uint16 or (a.dtype.kind in "iu" and a.max(initial=0) > 255):
+        if "16-bit" not in notes:
+            notes.append("16-bit")
+        a = (a.astype(np.float64) / max(float(a.max()), 1.0) * 255).round().astype(np.uint8) if a.dtype != np.uint16 \
+            else (a >> 8).astype(np.uint8)
+    elif a.dtype != np.uint8:
+        a = np.clip(a.astype(np.float64) * (255 if a.max(initial=0) <= 1 else 1), 0, 255).astype(np.uint8)
+    if a.ndim == 2 or a.shape[2] == 1:
+        if "greyscale" not in notes:
+            notes.append("greyscale")
+        a = np.repeat(a.reshape(a.shape[0], a.shape[1], 1), 3, axis=2)
+    elif a.shape[2] == 4:
+        if "alpha dropped" not in notes:
+            notes.append("alpha dropped")
+        a = a[:, :, :3]
+    return np.ascontiguousarray(a)

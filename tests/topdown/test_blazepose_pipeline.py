@@ -1,0 +1,85 @@
+"""The whole pipeline against MediaPipe's own runtime, and its Python API."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+from posekit.structures import PoseResult
+
+SINGLE = ["mpii/004645041.jpg", "mpii/005808361.jpg", "mpii/051423444.jpg", "mpii/052475643.jpg",
+          "mpii/060754485.jpg", "coco/000000000785.jpg", "coco/000000040083.jpg", "coco/000000196141.jpg",
+          "coco/000000197388.jpg"]
+
+
+@pytest.fixture(scope="module")
+def mediapipe_results(reference_python, shared_data):
+    from tests.conftest import ROOT
+
+    paths = [str(shared_data / "mmpose_tests" / p) for p in SINGLE]
+    out = subprocess.run([str(reference_python), str(ROOT / "tests" / "reference" / "mediapipe_pose.py"), *paths],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_matches_mediapipe_runtime(estimator, mediapipe_results):
+    """Median landmark distance to MediaPipe's, as a fraction of the person's box diagonal."""
+    fractions = []
+    for path, ref in mediapipe_results.items():
+        assert ref is not None, f"MediaPipe found nobody in {path}"
+        ref = np.asarray(ref)[:, :2]
+        people = estimator(path)
+        assert people, f"posekit found nobody in {path}"
+        dist = [np.median(np.linalg.norm(p.keypoints[0] - ref, axis=1)) for p in people]
+        diag = np.hypot(*(ref.max(0) - ref.min(0)))
+        fractions.append(min(dist) / diag)
+    fractions = np.array(fractions)
+    assert np.median(fractions) <= 0.01, fractions
+    assert (fractions <= 0.03).all(), fractions
+
+
+def test_api_accepts_path_array_and_pil(estimator, shared_data):
+    from PIL import Image
+
+    path = shared_data / "mmpose_tests" / "coco" / "000000000785.jpg"
+    by_path = estimator(str(path))
+    rgb = np.asarray(Image.open(path).convert("RGB"))
+    by_array = estimator(rgb)
+    by_pil = estimator(Image.open(path))
+    assert len(by_path) == len(by_array) == len(by_pil) >= 1
+    for p in (by_array[0], by_pil[0]):
+        np.testing.assert_allclose(p.keypoints, by_path[0].keypoints, atol=1e-3)
+    person = by_path[0]
+    assert isinstance(person, PoseResult) and person.keypoints.shape == (1, 33, 2)
+    coco_xy, coco_s = person.views["coco17"]
+    assert coco_xy.shape == (1, 17, 2) and coco_s.shape == (1, 17)
+    np.testing.assert_array_equal(coco_xy[0, 5], person.keypoints[0, 11])  # left shoulder
+    # the person is inside the image and the keypoints near the annotated ones
+    gt = json.loads((shared_data / "mmpose_tests" / "coco" / "test_coco.json").read_text())
+    ann = [a for a in gt["annotations"] if a["image_id"] == 785][0]
+    kp = np.asarray(ann["keypoints"], float).reshape(17, 3)
+    seen = kp[:, 2] > 0
+    err = np.linalg.norm(coco_xy[0][seen] - kp[seen, :2], axis=1)
+    assert np.median(err) < 0.05 * max(ann["bbox"][2:]), err
+
+
+def test_multi_person_and_given_boxes(estimator, shared_data):
+    path = shared_data / "mmpose_tests" / "ochuman" / "000817.jpg"
+    result = estimator.predict(str(path))
+    assert len(result) >= 2  # MediaPipe itself keeps one
+    boxes = result.boxes[:2]
+    again = estimator.predict(str(path), boxes=boxes)
+    assert len(again) == 2
+
+
+def test_onnxruntime_backend_agrees(blazepose_cache, shared_data):
+    import posekit
+
+    path = str(shared_data / "mmpose_tests" / "coco" / "000000196141.jpg")
+    a = posekit.load("blazepose-full").predict(path)
+    b = posekit.load("blazepose-full", backend="onnxruntime").predict(path)
+    assert len(a) == len(b) >= 1
+    np.testing.assert_allclose(b.keypoints, a.keypoints, rtol=0, atol=0.05)
+    np.testing.assert_allclose(b.keypoint_scores, a.keypoint_scores, atol=1e-4)
