@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
+from .cpu import flush_denormals
 from .curves import append_csv, plot_curves
 from .schedule import learning_rate
 
@@ -71,9 +72,6 @@ class Trainer:
             from ..errors import InputError
             raise InputError("--device cuda asked for, but torch sees no CUDA device")
         self.device = torch.device(f"cuda:{local}" if cuda else "cpu")
-        if not cuda:
-            # tiny initial weights (std 0.001) decay into denormal floats, which slow x86 CPUs ~20-fold
-            torch.set_flush_denormal(True)
         if self.world > 1 and not torch.distributed.is_initialized():
             torch.distributed.init_process_group("nccl" if cuda else "gloo")
         self.model = model.to(self.device)
@@ -152,6 +150,11 @@ class Trainer:
 
     def fit(self) -> dict:
         """Train; returns a summary (epochs, steps, minutes, best score, last metrics)."""
+        # tiny initial weights (std 0.001) decay into denormal floats, which slow x86 CPUs ~20-fold
+        with flush_denormals(self.device.type == "cpu"):
+            return self._fit()
+
+    def _fit(self) -> dict:
         cfg, main = self.cfg, self.rank == 0
         if main:
             self.out.mkdir(parents=True, exist_ok=True)

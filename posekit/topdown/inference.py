@@ -14,6 +14,7 @@ import torch
 from tqdm import tqdm
 
 from ..data.coco import CocoDataset
+from ..engine.cpu import flush_denormals
 from .dataset import PersonInstance, TopDownDataset, person_instances
 from .transforms import apply_affine, invert_affine
 
@@ -27,19 +28,18 @@ def predict_instances(model, instances: Sequence[PersonInstance], batch_size: in
     from torch.utils.data import DataLoader
 
     device = torch.device(device) if device is not None else next(model.parameters()).device
-    if device.type == "cpu":
-        torch.set_flush_denormal(True)  # denormal weights and activations slow x86 CPUs many-fold
     was_training = model.training
     model.eval()
     ds = TopDownDataset(instances, model.codec, model.skeleton, augment=None, encode=False)
     k = model.skeleton.num_keypoints
     keypoints, scores = np.zeros((len(ds), k, 2)), np.zeros((len(ds), k))
     loader = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=workers)
-    for batch in tqdm(loader, desc="inference", disable=not progress, leave=False):
-        kp, sc = model.predict_crops(batch["image"].to(device), flip=flip)
-        idx = batch["index"].numpy()
-        keypoints[idx] = apply_affine(kp, invert_affine(batch["matrix"].numpy()))
-        scores[idx] = sc
+    with flush_denormals(device.type == "cpu"):  # denormal weights and activations slow x86 CPUs many-fold
+        for batch in tqdm(loader, desc="inference", disable=not progress, leave=False):
+            kp, sc = model.predict_crops(batch["image"].to(device), flip=flip)
+            idx = batch["index"].numpy()
+            keypoints[idx] = apply_affine(kp, invert_affine(batch["matrix"].numpy()))
+            scores[idx] = sc
     model.train(was_training)
     return keypoints, scores
 
