@@ -53,7 +53,9 @@ def evaluate_coco(gt: CocoDataset | str | os.PathLike | Mapping, results: Any,
     res_path = None
     if isinstance(results, (str, os.PathLike)):
         res_path, results = str(results), read_json(results)
+    early = None
     if pending is not None:
+        early = _early_detections(results)  # built while the worker still reads the ground truth
         image_ids, skeletons, gt_tables = _finish_ground_truth(pending, gt, given)
     # What the results validator needs of the ground truth.
     gt = {"images": [{"id": int(i)} for i in image_ids],
@@ -63,7 +65,8 @@ def evaluate_coco(gt: CocoDataset | str | os.PathLike | Mapping, results: Any,
     try:
         if not isinstance(results, list):
             raise _Invalid
-        dt_tables = {cat: dt_table(results, cat, skel.num_keypoints) for cat, skel in skeletons.items()}
+        dt_tables = {cat: early[1][cat] if early and early[0] == skel.num_keypoints and cat in early[1]
+                     else dt_table(results, cat, skel.num_keypoints) for cat, skel in skeletons.items()}
         _check_dt(results, dt_tables, image_ids)
     except _Invalid:
         _raise(results_problems(results, res_path, gt), res_path)
@@ -143,6 +146,15 @@ def _ground_truth_worker(gt_path: str, given: Skeleton | None, send) -> None:
         send.send(None)
     finally:
         send.close()
+
+
+def _early_detections(results: Any) -> tuple[int, dict] | None:
+    """Detection columns for the categories and K the results themselves suggest (checked later)."""
+    try:
+        k = len(results[0]["keypoints"]) // 3
+        return k, {c: dt_table(results, c, k) for c in {r["category_id"] for r in results}}
+    except (_Invalid, KeyError, TypeError, IndexError):
+        return None
 
 
 def _finish_ground_truth(pending, gt_path, given: Skeleton | None):

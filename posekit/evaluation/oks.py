@@ -29,6 +29,7 @@ def oks_pairs(dt_xy: np.ndarray, gt_kp: np.ndarray, gt_area: np.ndarray, gt_box:
     """
     out = np.empty(len(dt_index), dtype=np.float64)
     variances = (np.asarray(sigmas, dtype=np.float64) * 2) ** 2
+    dt_xy = np.asarray(dt_xy)[..., :2]  # detections' scores play no part
     for s in range(0, len(dt_index), _CHUNK):
         di, gi = dt_index[s:s + _CHUNK], gt_index[s:s + _CHUNK]
         out[s:s + _CHUNK] = _oks_block(dt_xy[di], gt_kp[gi], gt_area[gi], gt_box[gi], variances)
@@ -70,8 +71,9 @@ def _oks_block(d: np.ndarray, g: np.ndarray, area: np.ndarray, box: np.ndarray,
         # cocoapi sums exp(-e[v > 0]) as a compact vector; summing the same values
         # compacted to the left, row by row with the same length, gives the same bits.
         ex_s, vis_s, k1_s = ex[some], vis[some], k1[some]
-        order = np.argsort(~vis_s, axis=1, kind="stable")
-        compact = np.take_along_axis(ex_s, order, axis=1)
+        compact = np.zeros_like(ex_s)
+        rows, cols = np.nonzero(vis_s)
+        compact[rows, np.cumsum(vis_s, axis=1)[rows, cols] - 1] = ex_s[rows, cols]
         sums = np.empty(len(k1_s), dtype=np.float64)
         for m in np.unique(k1_s):
             rows = k1_s == m

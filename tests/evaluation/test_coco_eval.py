@@ -175,3 +175,17 @@ def test_masks_skipped_when_parsing_leave_everything_else(tmp_path, coco_val):
         assert {k: v for k, v in a.items() if k != "segmentation"} == {k: v for k, v in b.items()
                                                                         if k != "segmentation"}
     assert stripped["images"] == gt["images"] and stripped["categories"] == gt["categories"]
+
+
+def test_parallel_loading_rejects_results_of_another_skeleton(tmp_path, monkeypatch, coco_val):
+    import posekit.evaluation.coco as C
+    from posekit.errors import ValidationError
+
+    monkeypatch.setattr(C, "_PARALLEL_BYTES", 0)
+    gt = json.loads(coco_val.read_text())
+    res = perturbed(gt, 3)
+    for r in res:
+        r["keypoints"] = r["keypoints"][:48]  # 16 keypoints against a 17-keypoint category
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    with pytest.raises(ValidationError, match="expected 3\\*K = 51"):
+        evaluate_coco(coco_val, tmp_path / "res.json")
