@@ -18,6 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--smooth", choices=("one-euro", "savgol", "none"), default="one-euro")
     p.add_argument("--keyframe-interval", type=int, default=1,
                    help="run the estimator every K frames and follow optical flow between (default 1: every frame)")
+    p.add_argument("--accurate", action="store_true", help="detect on overlapping tiles too (finds small people; slower)")
     p.add_argument("--model", default="blazepose-full")
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch")
     p.add_argument("--max-frames", type=int, default=0, help="stop after N frames (0: all)")
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     cap.release()
     if args.max_frames and total:
         total = min(total, args.max_frames)
-    estimator = load(args.model, backend=args.backend)
+    estimator = load(args.model, backend=args.backend, tiling=args.accurate)
     options = TrackingOptions(smooth=args.smooth, keyframe_interval=max(1, args.keyframe_interval), fps=fps)
     sizes: list[tuple[int, int]] = []
 
