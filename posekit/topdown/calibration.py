@@ -68,17 +68,21 @@ class KeypointCalibration:
         return cls(offsets, d.get("fitted_on", ""), int(d.get("people", 0)))
 
 
-def fit_calibration(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, source: str = "") -> KeypointCalibration:
-    """Median offsets from paired predictions and annotations, (N, 17, 2) each, ``visible`` (N, 17)."""
-    torso = visible[:, [_LS, _RS, _LH, _RH]].all(axis=1)
+def fit_calibration(pred: np.ndarray, gt: np.ndarray, visible: np.ndarray, source: str = "",
+                    max_error: float = 0.5) -> KeypointCalibration:
+    """Median offsets from paired predictions and annotations, (N, 17, 2) each, ``visible`` (N, 17).
+
+    The frame comes from the prediction. Pairs further apart than ``max_error`` torso lengths
+    say nothing about the convention (a failed keypoint, a swapped side) and are left out.
+    """
     origin, axes, scale = person_frames(pred)
-    ok = torso & (scale > 1)
+    ok = scale > 1
     if ok.sum() < 5:
-        raise DataError(f"only {int(ok.sum())} people with a visible torso to fit on (need 5)", source)
+        raise DataError(f"only {int(ok.sum())} people with a measurable torso to fit on (need 5)", source)
     local = np.einsum("nkd,ncd->nkc", gt[ok] - pred[ok], axes[ok]) / scale[ok][:, None, None]
+    use = visible[ok] & (np.linalg.norm(local, axis=-1) < max_error)
     offsets = np.zeros((COCO17.num_keypoints, 2))
     for k in range(COCO17.num_keypoints):
-        seen = visible[ok, k]
-        if seen.sum() >= 3:
-            offsets[k] = np.median(local[seen, k], axis=0)
+        if use[:, k].sum() >= 3:
+            offsets[k] = np.median(local[use[:, k], k], axis=0)
     return KeypointCalibration(offsets, source, int(ok.sum()))
