@@ -8,6 +8,8 @@ import torch
 
 __all__ = ["flush_denormals"]
 
+_depth = 0
+
 
 @contextlib.contextmanager
 def flush_denormals(enabled: bool = True) -> Iterator[None]:
@@ -15,13 +17,19 @@ def flush_denormals(enabled: bool = True) -> Iterator[None]:
 
     Tiny weights and activations decay into denormals, which x86 CPUs process about
     20 times slower. The mode is process-wide, so it is scoped rather than left on
-    (NumPy and other libraries in the same process expect IEEE behaviour).
+    (NumPy and other libraries in the same process expect IEEE behaviour). Blocks nest:
+    only the outermost one switches the mode back (validation inside training keeps it).
     """
+    global _depth
     if not enabled:
         yield
         return
-    torch.set_flush_denormal(True)
+    if _depth == 0:
+        torch.set_flush_denormal(True)
+    _depth += 1
     try:
         yield
     finally:
-        torch.set_flush_denormal(False)
+        _depth -= 1
+        if _depth == 0:
+            torch.set_flush_denormal(False)
