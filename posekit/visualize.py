@@ -10,13 +10,19 @@ import numpy as np
 from .skeletons import Skeleton, get_skeleton
 from .structures import PoseResult
 
-__all__ = ["draw_poses", "track_colour"]
+__all__ = ["draw_poses", "track_colour", "side_colour", "limb_colour"]
 
 _LEFT, _RIGHT, _MID = (66, 135, 245), (245, 140, 30), (40, 200, 90)  # RGB
 
 
-def _side(name: str):
+def side_colour(name: str) -> tuple[int, int, int]:
+    """RGB colour of a keypoint by its side: left blue, right orange, midline green."""
     return _LEFT if name.startswith("left") else _RIGHT if name.startswith("right") else _MID
+
+
+def limb_colour(a: str, b: str) -> tuple[int, int, int]:
+    """A limb takes its side's colour; a limb across the body is midline green."""
+    return side_colour(a) if side_colour(a) == side_colour(b) else _MID
 
 
 def track_colour(track_id: int) -> tuple[int, int, int]:
@@ -42,12 +48,12 @@ def draw_poses(image: np.ndarray, result: PoseResult, threshold: float = 0.5, vi
         tid = None if result.track_ids is None else int(result.track_ids[p])
         for a, b in skel.limbs:
             if s[a] >= threshold and s[b] >= threshold:
-                colour = _side(skel.names[a]) if _side(skel.names[a]) == _side(skel.names[b]) else _MID
-                cv2.line(out, tuple(np.round(xy[a]).astype(int)), tuple(np.round(xy[b]).astype(int)), colour,
+                cv2.line(out, tuple(np.round(xy[a]).astype(int)), tuple(np.round(xy[b]).astype(int)),
+                         limb_colour(skel.names[a], skel.names[b]),
                          2 * scale, cv2.LINE_AA)
         for k in range(len(xy)):
             if s[k] >= threshold:
-                cv2.circle(out, tuple(np.round(xy[k]).astype(int)), 2 * scale + 1, _side(skel.names[k]), -1,
+                cv2.circle(out, tuple(np.round(xy[k]).astype(int)), 2 * scale + 1, side_colour(skel.names[k]), -1,
                            cv2.LINE_AA)
         if tid is not None and tid >= 0:
             colour = track_colour(tid)

@@ -67,3 +67,17 @@ def test_bad_inputs_do_not_stop_the_batch(inputs, tmp_path, blazepose_cache):
         assert np.median(np.linalg.norm(a[:, :2] - b[:, :2], axis=1)) < 5, other
     assert (out / "overlays" / "a_good.png").is_file()
     assert not list(out.rglob(".*part*"))
+
+
+def test_video_input_writes_jsonl_and_overlay(shared_data, tmp_path, blazepose_cache):
+    video = shared_data / "mmpose_tests" / "posetrack18" / "videos" / "000001_mpiinew_test" / "000001_mpiinew_test.mp4"
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video")
+    out = tmp_path / "out"
+    proc = run_cli("infer", video, broken, "--out", out, "--max-frames", "2")
+    assert proc.returncode == 1 and "broken.mp4" in proc.stderr and "Traceback" not in proc.stderr
+    lines = [json.loads(line) for line in (out / "000001_mpiinew_test.jsonl").read_text().splitlines()]
+    assert [line["frame_id"] for line in lines] == [0, 1]
+    assert lines[0]["people"] and len(lines[0]["people"][0]["keypoints"]) == 51
+    assert int(cv2.VideoCapture(str(out / "overlays" / "000001_mpiinew_test.mp4")).get(cv2.CAP_PROP_FRAME_COUNT)) == 2
+    assert not (out / "broken.jsonl").exists() and not list(out.rglob(".*part*"))

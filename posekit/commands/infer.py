@@ -8,7 +8,6 @@ a summary closes it, and the exit code is 1 if any input failed.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -147,50 +146,34 @@ def _write_overlay(path: Path, image, result, threshold: float) -> None:
 
 def _video(estimator, kind: str, source: str, out: Path, args) -> int:
     """Frame by frame: JSONL of poses and an overlay video; returns the number of poses."""
-    import cv2
-    import numpy as np
     import orjson
     from tqdm import tqdm
 
+    from ..data.results import results_to_records
+    from ..data.video import read_frames, video_info, write_video
     from ..errors import InputError
     from ..fileio import atomic_write
     from ..visualize import draw_poses
 
-    cap = cv2.VideoCapture(int(source) if kind == "webcam" else source)
-    if not cap.isOpened():
-        raise InputError(f"{source}: cannot open {'webcam' if kind == 'webcam' else 'video'}")
-    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    fps, total = video_info(source)
     stem = f"webcam{source}" if kind == "webcam" else Path(source).stem
-    writer, tmp_video, poses, frame_id = None, None, 0, 0
-    target = out / "overlays" / f"{stem}.mp4"
-    with atomic_write(out / f"{stem}.jsonl") as f, tqdm(total=total, desc=stem, unit="frame") as bar:
-        while True:
-            ok, bgr = cap.read()
-            if not ok or (args.max_frames and frame_id >= args.max_frames):
-                break
-            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            result = estimator.predict(rgb, image_id=frame_id)
-            kp, ks = result.views["coco17"]
-            people = [{"keypoints": [round(float(v), 2) for v in np.concatenate([kp[i], ks[i][:, None]], 1).ravel()],
-                       "score": float(result.scores[i]), "bbox": [round(float(v), 2) for v in result.boxes[i]]}
-                      for i in range(len(result))]
-            f.write(orjson.dumps({"frame_id": frame_id, "people": people}) + b"\n")
-            poses += len(result)
-            if not args.no_overlays:
-                if writer is None:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    tmp_video = target.with_name(f".{target.name}.part.mp4")
-                    h, w = rgb.shape[:2]
-                    writer = cv2.VideoWriter(str(tmp_video), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-                drawn = draw_poses(rgb, result, args.keypoint_threshold, view="coco17")
-                writer.write(cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
-            frame_id += 1
-            bar.update(1)
-    cap.release()
-    if writer is not None:
-        writer.release()
-        os.replace(tmp_video, target)
-    if frame_id == 0:
-        raise InputError(f"{source}: no frame could be read")
+    poses = 0
+    with atomic_write(out / f"{stem}.jsonl") as f:
+        def overlays():
+            nonlocal poses
+            frames = tqdm(read_frames(source, args.max_frames), total=total, desc=stem, unit="frame")
+            for frame_id, rgb in enumerate(frames):
+                result = estimator.predict(rgb, image_id=frame_id)
+                people = [{k: r[k] for k in ("keypoints", "score", "bbox")}
+                          for r in results_to_records([result], view="coco17")]
+                f.write(orjson.dumps({"frame_id": frame_id, "people": people}) + b"\n")
+                poses += len(result)
+                yield draw_poses(rgb, result, args.keypoint_threshold, view="coco17")
+
+        if args.no_overlays:
+            frames = sum(1 for _ in overlays())
+        else:
+            frames = write_video(out / "overlays" / f"{stem}.mp4", overlays(), fps)
+        if frames == 0:
+            raise InputError(f"{source}: no frame could be read")
     return poses

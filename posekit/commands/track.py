@@ -7,7 +7,6 @@ and ``DIR/overlay.mp4`` (ids and short trails). Every file is written atomically
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -26,34 +25,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-overlay", action="store_true")
 
 
-def _frames(source: str, max_frames: int):
-    import cv2
-
-    from ..errors import InputError
-
-    cap = cv2.VideoCapture(int(source) if source.isdigit() and not os.path.exists(source) else source)
-    if not cap.isOpened():
-        raise InputError(f"{source}: cannot open video")
-    n = 0
-    try:
-        while not max_frames or n < max_frames:
-            ok, bgr = cap.read()
-            if not ok:
-                break
-            n += 1
-            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    finally:
-        cap.release()
-
-
 def run(args: argparse.Namespace) -> int:
     import time
 
-    import cv2
     import numpy as np
     from tqdm import tqdm
 
     from ..data.posetrack import save_posetrack
+    from ..data.results import results_to_records
+    from ..data.video import read_frames, video_info
     from ..errors import InputError
     from ..fileio import write_json
     from ..pretrained import load
@@ -62,10 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from ..video.pipeline import TrackingOptions, smooth_tracks, track_frames
 
     out = Path(args.out)
-    cap = cv2.VideoCapture(args.video)
-    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    cap.release()
+    fps, total = video_info(args.video)
     if args.max_frames and total:
         total = min(total, args.max_frames)
     estimator = load(args.model, backend=args.backend, tiling=args.accurate)
@@ -73,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     sizes: list[tuple[int, int]] = []
 
     def frames():
-        for f in tqdm(_frames(args.video, args.max_frames), total=total, desc="track", unit="frame"):
+        for f in tqdm(read_frames(args.video, args.max_frames), total=total, desc="track", unit="frame"):
             sizes.append(f.shape[:2])
             yield f
 
@@ -85,12 +62,8 @@ def run(args: argparse.Namespace) -> int:
     results, report = smooth_tracks(results, args.smooth, fps)
     records, samples = [], []
     for t, r in enumerate(results):
+        records += [dict(rec, frame_id=t) for rec in results_to_records([r]) if rec["track_id"] >= 0]
         keep = np.flatnonzero(r.track_ids >= 0)
-        for i in keep:
-            trip = np.concatenate([r.keypoints[i], r.keypoint_scores[i][:, None]], axis=1)
-            records.append({"frame_id": t, "track_id": int(r.track_ids[i]), "category_id": 1,
-                            "keypoints": [round(float(v), 2) for v in trip.ravel()],
-                            "bbox": [round(float(v), 2) for v in r.boxes[i]], "score": float(r.scores[i])})
         h, w = sizes[t]
         samples.append(PoseSample(image_id=t, file_name=f"{Path(args.video).stem}/{t:06d}.jpg", width=w, height=h,
                                   keypoints=r.keypoints[keep], visibility=(r.keypoint_scores[keep] >= 0.5) * 2,
@@ -108,28 +81,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _overlay(args, results, target: Path, fps: float) -> None:
-    import cv2
-
+    from ..data.video import read_frames, write_video
     from ..visualize import draw_poses
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.part.mp4")
-    writer, trails = None, {}
-    try:
-        for t, frame in enumerate(_frames(args.video, len(results))):
-            r = results[t]
+    def frames():
+        trails: dict[int, list] = {}
+        for r, frame in zip(results, read_frames(args.video, len(results))):
             for i, tid in enumerate(r.track_ids):
                 if tid >= 0:
                     seen = r.keypoint_scores[i] >= args.keypoint_threshold
                     centre = r.keypoints[i][seen].mean(0) if seen.any() else r.keypoints[i].mean(0)
-                    trails.setdefault(int(tid), []).append(centre)
-                    trails[int(tid)] = trails[int(tid)][-15:]
-            if writer is None:
-                h, w = frame.shape[:2]
-                writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-            writer.write(cv2.cvtColor(draw_poses(frame, r, args.keypoint_threshold, trails=trails),
-                                      cv2.COLOR_RGB2BGR))
-    finally:
-        if writer is not None:
-            writer.release()
-    os.replace(tmp, target)
+                    trails[int(tid)] = (trails.get(int(tid), []) + [centre])[-15:]
+            yield draw_poses(frame, r, args.keypoint_threshold, trails=trails)
+
+    write_video(target, frames(), fps)

@@ -1,6 +1,6 @@
 """A contact sheet of samples with their ground-truth skeletons, for a person to look at.
 
-Left limbs are drawn orange, right limbs blue, the rest green; visible keypoints (v=2) are
+Limbs take posekit's overlay colours (:mod:`posekit.visualize`: left blue, right orange, midline green); visible keypoints (v=2) are
 filled dots, hidden ones (v=1) hollow rings; the box is thin white; crowd regions are tinted.
 """
 from __future__ import annotations
@@ -9,15 +9,9 @@ import cv2
 import numpy as np
 
 from ...skeletons import COCO17
+from ...visualize import limb_colour, side_colour
 
 __all__ = ["draw_ground_truth", "contact_sheet"]
-
-LEFT, RIGHT, MIDDLE = (255, 140, 0), (30, 120, 255), (40, 210, 60)
-
-
-def _side(name: str):
-    return LEFT if name.startswith("left_") else RIGHT if name.startswith("right_") else MIDDLE
-
 
 def draw_ground_truth(image: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray,
                       boxes: np.ndarray | None = None, crowd_masks=()) -> np.ndarray:
@@ -34,13 +28,12 @@ def draw_ground_truth(image: np.ndarray, keypoints: np.ndarray, visibility: np.n
         kp, v = keypoints[i], visibility[i]
         for a, b in COCO17.limbs:
             if v[a] > 0 and v[b] > 0:
-                colour = _side(names[a]) if _side(names[a]) == _side(names[b]) else MIDDLE
-                cv2.line(out, _p(kp[a]), _p(kp[b]), colour, th, cv2.LINE_AA, 4)
+                cv2.line(out, _p(kp[a]), _p(kp[b]), limb_colour(names[a], names[b]), th, cv2.LINE_AA, 4)
         for k in range(len(kp)):
             if v[k] == 2:
-                cv2.circle(out, _p(kp[k]), 3 * 16 * th // 2, _side(names[k]), -1, cv2.LINE_AA, 4)
+                cv2.circle(out, _p(kp[k]), 3 * 16 * th // 2, side_colour(names[k]), -1, cv2.LINE_AA, 4)
             elif v[k] == 1:
-                cv2.circle(out, _p(kp[k]), 3 * 16 * th // 2, _side(names[k]), 1, cv2.LINE_AA, 4)
+                cv2.circle(out, _p(kp[k]), 3 * 16 * th // 2, side_colour(names[k]), 1, cv2.LINE_AA, 4)
     return out
 
 

@@ -8,17 +8,15 @@ COCO's with ``head_bottom`` and ``head_top`` in place of the eyes.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ...fileio import write_bytes, write_json
 from ...skeletons import COCO17, POSETRACK17
 from ...structures import PoseSample
 from ..posetrack import save_posetrack
+from ..video import write_video
 from .background import background, draw_clutter
 from .body import POINTS, sample_body, sample_pose, walking_pose
 from .dataset import coco_category, encode_png, scene_annotations, write_preview
@@ -112,25 +110,6 @@ def posetrack_sample(scene: Scene, image_id: int, file_name: str) -> tuple[PoseS
     return sample, heads
 
 
-def _write_mp4(path: Path, frames: list[np.ndarray], fps: float) -> None:
-    """mp4 (MPEG-4 part 2) via OpenCV, written beside ``path`` and renamed over it when complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".mp4", dir=path.parent)
-    os.close(fd)
-    try:
-        h, w = frames[0].shape[:2]
-        writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-        if not writer.isOpened():
-            raise OSError(f"OpenCV cannot write mp4 to {path}")
-        for fr in frames:
-            writer.write(cv2.cvtColor(fr, cv2.COLOR_RGB2BGR))
-        writer.release()
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_videos(out: str | Path, videos: int, frames: int, width: int, height: int, max_people: int = 3,
                  seed: int = 0, fps: float = 25.0, preview: bool = False, progress: bool = False) -> Path:
     """Generate ``videos`` sequences into ``out``: ``images/<vid>/<frame>.png``, ``videos/<vid>.mp4``,
@@ -158,7 +137,7 @@ def write_videos(out: str | Path, videos: int, frames: int, width: int, height: 
             if preview and v == 0 and t % max(1, frames // 12) == 0 and len(shown) < 12:
                 shown.append(scene)
         save_posetrack(pt_samples, out / "posetrack" / f"{vid}.json", vid, head_boxes=pt_heads)
-        _write_mp4(out / "videos" / f"{vid}.mp4", [s.image for s in scenes], fps)
+        write_video(out / "videos" / f"{vid}.mp4", (s.image for s in scenes), fps)
     ann_path = out / "annotations.json"
     write_json(ann_path, {"info": {"description": "posekit synthetic people (video)", "seed": seed,
                                    "mode": "video"},
