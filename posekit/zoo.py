@@ -80,19 +80,37 @@ BUILDERS: dict[str, Callable] = {"simplebaseline": simplebaseline}
 
 @dataclass(frozen=True)
 class Preset:
+    """One named model: its builder, where it sits in the survey, and the figures known for it.
+
+    ``published``: the paper's own figures (``coco_val_ap``, ``params_m``, ``gflops`` in
+    multiply-adds, and ``source``: which table). ``learned``: what posekit's own synthetic
+    learning test reached (``pck@0.1``, ``minutes``, ``source``: the test or bench that gave it).
+    """
+
     name: str
     build: Callable
     paper: str
-    published: dict = field(default_factory=dict)  # figures as the paper states them
+    section: str                                   # the survey's section, e.g. "top-down / heatmap"
+    input_size: tuple[int, int]                    # (W, H) of the network input
+    published: dict = field(default_factory=dict)
+    learned: dict = field(default_factory=dict)
 
 
-def _sb(depth, w, h, published=None, **kw):
+HEATMAP = "1.2 top-down / heatmap"
+REGRESSION = "1.1 top-down / regression"
+SB_TABLE = "Xiao et al. 2018, Table 4 (COCO val2017, detector boxes)"
+
+
+def _sb(depth, w, h, published=None, learned=None, **kw):
     name = f"simplebaseline-r{depth}-{h}x{w}" + (f"-{kw['codec']}" if "codec" in kw else "")
-    return Preset(name, partial(simplebaseline, depth, (w, h), **kw), SIMPLEBASELINE, published or {})
+    published = {**published, "source": SB_TABLE} if published else {}
+    return Preset(name, partial(simplebaseline, depth, (w, h), **kw), SIMPLEBASELINE, HEATMAP, (w, h),
+                  published, learned or {})
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in [
-    _sb(18, 96, 128),
+    _sb(18, 96, 128, learned={"pck@0.1": 0.782, "minutes": 4.5,
+                              "source": "tests/engine/test_learning_synthetic.py"}),
     _sb(18, 192, 256),
     _sb(34, 192, 256),
     _sb(50, 192, 256, {"coco_val_ap": 70.4, "params_m": 34.0, "gflops": 8.9}),
