@@ -190,7 +190,8 @@ class BlazePose:
         self.config = config or BlazePoseConfig()
         self.backend = backend
         self._detector = make_runner("detector", backend, wheel)
-        self._landmark = make_runner("landmark_full", backend, wheel)
+        # landmarks, presence flag and heatmap; not the segmentation or world landmarks (half the cost)
+        self._landmark = make_runner("landmark_full", backend, wheel, outputs=[0, 1, 3])
         self._calibration = None
         if self.config.calibration:
             from .calibration import KeypointCalibration
@@ -240,7 +241,7 @@ class BlazePose:
         outs = self._landmark(crops)
         lm = outs[0].reshape(len(found), 39, 5).astype(np.float64)
         flag = outs[1].reshape(len(found)).astype(np.float64)
-        heat = outs[3]
+        heat = outs[2]
         xy = refine_with_heatmap(lm[..., :2] / LANDMARK_SIZE, heat, cfg.refine_kernel, cfg.refine_min_confidence)
         # Given boxes assert a person is there; the detector's own finds must pass the pose flag.
         keep = np.arange(len(found)) if boxes is not None else np.flatnonzero(flag >= cfg.presence_threshold)

@@ -2,6 +2,12 @@
 five minutes on synthetic people, localises held-out synthetic people (PCK@0.1 >= 0.8).
 
 Slow (five minutes of two cores, plus data): ``pytest -m slow tests/engine/test_learning_synthetic.py``.
+
+No horizontal flips, in training or at test time: the synthetic people carry a light stripe on
+their left limbs and a dark one on their right (posekit.data.synthetic.render), and a mirror
+image keeps the stripes while swapping the labels, so flip augmentation teaches the network that
+a light stripe means left half the time and right the other half. With flips the same run
+stalls at PCK@0.1 0.78, 93% of its far misses left/right swaps; without, it passes 0.9 in one epoch.
 """
 import numpy as np
 import pytest
@@ -27,19 +33,17 @@ def synthetic_people(n: int, seed: int) -> list[PersonInstance]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="5 CPU minutes reach PCK@0.1 0.782 on an idle 2-core box (12,000 crops); "
-                   "93% of the far misses are left/right confusions (see README, Learning proof)")
 def test_simplebaseline_r18_learns_synthetic_people_in_five_minutes(tmp_path):
     train, held_out = synthetic_people(6000, seed=1), synthetic_people(300, seed=2)
     seed_everything(0)
     model = build_model("simplebaseline-r18-128x96", sigma=2.0)
-    augment = RandomAugment(scale_factor=0.1, rotation_prob=0.0, half_body_prob=0.0)
+    augment = RandomAugment(flip_prob=0.0, scale_factor=0.1, rotation_prob=0.0, half_body_prob=0.0)
     gt = np.stack([p.keypoints for p in held_out])
     labelled = np.stack([p.visible for p in held_out]) > 0
     size = box_size(np.stack([p.box for p in held_out]))
 
     def validate(m):
-        kp, _ = predict_instances(m, held_out, 64, flip=True, progress=False)
+        kp, _ = predict_instances(m, held_out, 64, flip=False, progress=False)
         return {"PCK@0.1": pck(kp, gt, labelled, size, 0.1), "PCK@0.2": pck(kp, gt, labelled, size, 0.2)}
 
     cfg = TrainConfig(epochs=2, batch_size=8, lr=3e-3, schedule="cosine", warmup_steps=50, amp="bf16",
