@@ -35,9 +35,9 @@ def test_matches_mediapipe_runtime(estimator, mediapipe_results):
         dist = [np.median(np.linalg.norm(p.keypoints[0] - ref, axis=1)) for p in people]
         diag = np.hypot(*(ref.max(0) - ref.min(0)))
         fractions.append(min(dist) / diag)
-    fractions = np.array(fractions)
-    assert np.median(fractions) <= 0.01, fractions
-    assert (fractions <= 0.03).all(), fractions
+    fractions = np.array(fractions)  # measured: median 0.11%, largest 0.63% of the box diagonal
+    assert np.median(fractions) <= 0.005, fractions  # the bar is 1%
+    assert (fractions <= 0.015).all(), fractions
 
 
 def test_api_accepts_path_array_and_pil(estimator, shared_data):
