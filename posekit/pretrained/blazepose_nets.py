@@ -130,8 +130,9 @@ class BlazePoseDetector(nn.Module):
     (Liu et al. 2016) on a MobileNetV2 encoder with a top-down feature pyramid (Lin et al. 2017).
 
     Anchors: 2 per cell on the 28x28 and 14x14 grids, 6 on the 7x7 grid (2254 in all). Each
-    anchor regresses 12 values (box centre and size, then the hip-centre and the
-    'Vitruvian' keypoint as in the paper) and one score logit.
+    anchor regresses 12 values (box centre and size, then 4 keypoints (x, y), the first two
+    being the hip centre and the point fixing the 'Vitruvian man' circle of the paper) and
+    one score logit; decoding against the anchors is the pipeline's job.
 
     Input (N, 224, 224, 3) NHWC; outputs ``[boxes (N, 2254, 12), scores (N, 2254, 1)]``.
     """
