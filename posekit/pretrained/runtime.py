@@ -16,19 +16,20 @@ __all__ = ["make_runner", "export_onnx"]
 _INPUT_SIZE = {"detector": 224, "landmark_full": 256}
 
 
-def _net(name: str, outputs: list[int] | None, wheel=None):
-    from .weights import load_graph_net
+def _net(name: str, segmentation: bool, wheel=None):
+    """The readable module (:mod:`posekit.pretrained.blazepose_nets`) filled with the cached weights."""
+    from .weights import load_readable_net
 
-    net = load_graph_net(name, wheel)
-    return net.keep_outputs(outputs) if outputs is not None else net
+    return load_readable_net(name, segmentation, wheel) if name == "landmark_full" else load_readable_net(name, wheel=wheel)
 
 
-def make_runner(name: str, backend: str = "torch", wheel=None, outputs: list[int] | None = None):
-    """A function NHWC float32 -> the network's outputs (only those at ``outputs``, when given)."""
+def make_runner(name: str, backend: str = "torch", wheel=None, segmentation: bool = True):
+    """A function NHWC float32 -> the network's outputs in the file's order; ``segmentation=False``
+    leaves the landmark network's segmentation branch (half its cost) out of the graph and the outputs."""
     if backend == "torch":
         import torch
 
-        net = _net(name, outputs, wheel)
+        net = _net(name, segmentation, wheel)
 
         def run(x: np.ndarray) -> list[np.ndarray]:
             with torch.inference_mode():
@@ -38,7 +39,7 @@ def make_runner(name: str, backend: str = "torch", wheel=None, outputs: list[int
     if backend == "onnxruntime":
         import onnxruntime as ort
 
-        path = export_onnx(name, wheel=wheel, outputs=outputs)
+        path = export_onnx(name, wheel=wheel, segmentation=segmentation)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -51,18 +52,18 @@ def make_runner(name: str, backend: str = "torch", wheel=None, outputs: list[int
     raise ModelError(f"unknown backend {backend!r}; use 'torch' or 'onnxruntime'")
 
 
-def export_onnx(name: str, out: str | os.PathLike | None = None, wheel=None, outputs: list[int] | None = None):
+def export_onnx(name: str, out: str | os.PathLike | None = None, wheel=None, segmentation: bool = True):
     """Export a cached network to ONNX (batch dimension dynamic); cached beside the weights."""
     import torch
 
     from ..fileio import atomic_write
     from .weights import cache_dir
 
-    tag = "" if outputs is None else "_out" + "-".join(map(str, outputs))
+    tag = "" if segmentation or name != "landmark_full" else "_2d"
     path = out or cache_dir() / f"blazepose_{name}{tag}.onnx"
     if out is None and os.path.isfile(path):
         return path
-    net = _net(name, outputs, wheel)
+    net = _net(name, segmentation, wheel)
     size = _INPUT_SIZE[name]
     x = torch.zeros(1, size, size, 3)
     with atomic_write(path) as f:

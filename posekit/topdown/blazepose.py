@@ -198,8 +198,8 @@ class BlazePose:
         self.config = config or BlazePoseConfig()
         self.backend = backend
         self._detector = make_runner("detector", backend, wheel)
-        # landmarks, presence flag and heatmap; not the segmentation or world landmarks (half the cost)
-        self._landmark = make_runner("landmark_full", backend, wheel, outputs=[0, 1, 3])
+        # landmarks, presence flag, heatmap, world landmarks: not the segmentation (half the cost)
+        self._landmark = make_runner("landmark_full", backend, wheel, segmentation=False)
         self._calibration = None
         if self.config.calibration:
             from .calibration import KeypointCalibration
