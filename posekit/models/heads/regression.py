@@ -6,8 +6,9 @@ The cascade (DeepPose Sec. 3.2) refines each estimate in further stages from ima
 around it. Toshev & Szegedy crop the image around each joint and run a separate network per
 stage; here, as a lighter variant, every refinement stage samples the backbone's feature map on a
 ``patch x patch`` grid (one feature cell apart) centred at the previous estimate and regresses a
-displacement with a per-keypoint linear layer. The previous estimate is detached, so each stage
-learns its own correction, as in the paper's stage-by-stage training. The head then returns the
+displacement with a per-keypoint linear layer, bounded (tanh) to ``reach`` feature cells. The
+previous estimate is detached, so each stage learns its own correction, as in the paper's
+stage-by-stage training. The head then returns the
 list of every stage's coordinates (all supervised; the last is the prediction).
 """
 from __future__ import annotations
@@ -22,9 +23,9 @@ __all__ = ["RegressionHead", "CascadeStage"]
 class CascadeStage(nn.Module):
     """One refinement: features (N, C, h, w) and coordinates (N, K, 2) -> displacements (N, K, 2)."""
 
-    def __init__(self, in_channels: int, num_keypoints: int, patch: int = 3):
+    def __init__(self, in_channels: int, num_keypoints: int, patch: int = 3, reach: float = 1.0):
         super().__init__()
-        self.patch = patch
+        self.patch, self.reach = patch, reach
         self.weight = nn.Parameter(torch.zeros(num_keypoints, in_channels * patch * patch, 2))
         self.bias = nn.Parameter(torch.zeros(num_keypoints, 2))
 
@@ -37,7 +38,8 @@ class CascadeStage(nn.Module):
         grid = 2 * (coords[:, :, None, :] + offsets) - 1                                          # (N, K, P, 2)
         sampled = F.grid_sample(features, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
         sampled = sampled.permute(0, 2, 1, 3).reshape(n, k, -1)                                   # (N, K, C*P)
-        return torch.einsum("nkf,kfo->nko", sampled, self.weight) + self.bias
+        z = torch.einsum("nkf,kfo->nko", sampled, self.weight) / sampled.shape[-1] ** 0.5 + self.bias
+        return torch.tanh(z) * torch.tensor([self.reach / w, self.reach / h], dtype=z.dtype, device=z.device)
 
 
 class RegressionHead(nn.Module):
