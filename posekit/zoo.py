@@ -241,7 +241,8 @@ BUILDERS.update({"deeppose": deeppose, "integral_regression": integral_regressio
 def _reg(prefix, builder, paper, depth, w, h, published=None, source="", suffix="", **kw):
     name = f"{prefix}-r{depth}-{h}x{w}{suffix}"
     published = {**published, "source": source} if published else {}
-    return Preset(name, partial(builder, depth=depth, input_size=(w, h), **kw), paper, REGRESSION, (w, h), published, {})
+    return Preset(name, partial(builder, depth=depth, input_size=(w, h), **kw), paper, REGRESSION, (w, h),
+                  published, {})
 
 
 REGRESSION_PRESETS = [
