@@ -8,7 +8,9 @@ NumPy only (no torch). Every codec is a frozen dataclass with ``input_size``, an
 from .dark import DARKHeatmap
 from .heatmap_ops import heatmap_argmax, modulate, refine_dark, refine_quarter, render_gaussians
 from .msra import MSRAHeatmap
+from .regression import RegressionLabel
+from .simcc import SimCCLabel
 from .udp import UDPHeatmap
 
-__all__ = ["MSRAHeatmap", "UDPHeatmap", "DARKHeatmap", "render_gaussians", "heatmap_argmax",
-           "refine_quarter", "refine_dark", "modulate"]
+__all__ = ["MSRAHeatmap", "UDPHeatmap", "DARKHeatmap", "RegressionLabel", "SimCCLabel", "render_gaussians",
+           "heatmap_argmax", "refine_quarter", "refine_dark", "modulate"]
