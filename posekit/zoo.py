@@ -104,7 +104,7 @@ SB_TABLE = "Xiao et al. 2018, Table 4 (COCO val2017, detector boxes)"
 def _sb(depth, w, h, published=None, learned=None, **kw):
     name = f"simplebaseline-r{depth}-{h}x{w}" + (f"-{kw['codec']}" if "codec" in kw else "")
     published = {**published, "source": SB_TABLE} if published else {}
-    return Preset(name, partial(simplebaseline, depth, (w, h), **kw), SIMPLEBASELINE, HEATMAP, (w, h),
+    return Preset(name, partial(simplebaseline, depth=depth, input_size=(w, h), **kw), SIMPLEBASELINE, HEATMAP, (w, h),
                   published, learned or {})
 
 

@@ -75,8 +75,9 @@ def _scorer(held_out: list[PersonInstance], skeleton):
     return score
 
 
-def _step_seconds(model, train: list[PersonInstance], cfg: TrainConfig, steps: int = 6) -> float:
-    """Seconds per training step of ``model`` (after two warm-up steps), on a throw-away copy."""
+def _step_seconds(model, train: list[PersonInstance], cfg: TrainConfig, steps: int = 10) -> float:
+    """Seconds per training step of ``model`` (median of ``steps`` after two warm-up steps, so a
+    moment of load on the machine does not skew the plan), on a throw-away copy."""
     import copy
 
     from ..engine.trainer import Trainer
@@ -90,10 +91,12 @@ def _step_seconds(model, train: list[PersonInstance], cfg: TrainConfig, steps: i
         batches = iter(loader)
         for i in range(2):
             trainer.train_step(next(batches), i)
-        start = time.perf_counter()
+        times = []
         for i in range(steps):
+            start = time.perf_counter()
             trainer.train_step(next(batches), 2 + i)
-        return (time.perf_counter() - start) / steps
+            times.append(time.perf_counter() - start)
+        return float(np.median(times))
 
 
 def learn_synthetic(preset: str, minutes: float, train: list[PersonInstance], held_out: list[PersonInstance],
