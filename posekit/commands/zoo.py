@@ -42,6 +42,6 @@ def run(args: argparse.Namespace) -> int:
         pck = r["learned"].get("pck@0.1")
         print(f"{r['name']:34} {r['section']:27} {r['input']:>7} {r['params_m']:>7.2f}M {r['gflops']:>7.2f} "
               f"{'' if ap is None else f'{ap:.1f}':>7} {'' if pck is None else f'{pck:.3f}':>13}")
-    print("\nGFLOPs: multiply-adds per crop, counted here. pub. AP: COCO val2017 AP as the paper states it "
-          "(`--json` gives each source). synth PCK@0.1: posekit's own learning test on synthetic people.")
+    print("\nGFLOPs: multiply-adds per crop, counted here. pub. AP: published COCO val2017 AP (the paper or MMPose's model zoo; "
+          "`--json` names each source). synth PCK@0.1: posekit's own learning test on synthetic people.")
     return 0
