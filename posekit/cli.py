@@ -23,6 +23,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "train": ("train", "train a model preset on COCO-format keypoint data (single process or torchrun)"),
     "validate": ("validate", "check a dataset or results file and list every problem in it"),
     "eval-track": ("eval_track", "PoseTrack-style MOTA, ID switches and per-frame AP of a tracks file"),
+    "zoo": ("zoo", "list the model presets: survey section, paper, input, parameters, GFLOPs, published AP"),
+    "export": ("export", "export a checkpoint or preset to ONNX and check it under onnxruntime"),
     "synth": ("synth", "generate annotated synthetic people: COCO images, top-down crops or videos"),
     "corrupt": ("corrupt", "apply a corruption (exposure, noise, blur, occlusion, JPEG) at severity 1-5"),
 }

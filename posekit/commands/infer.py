@@ -21,8 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch")
     p.add_argument("--accurate", action="store_true",
                    help="also detect on overlapping tiles and merge duplicate poses (OKS-NMS): finds small people, "
-                        "about 5x slower")
-    p.add_argument("--calibration", help="a file from posekit calibrate: correct the COCO-17 keypoints")
+                        "about 5x slower; applies the bundled COCO calibration unless --calibration says otherwise")
+    p.add_argument("--calibration", help="correct the COCO-17 keypoints: a file from posekit calibrate, 'coco' "
+                                         "(bundled, fitted on COCO train2017) or 'none'")
     p.add_argument("--score-threshold", type=float, default=0.5, help="person detector threshold (default 0.5)")
     p.add_argument("--max-people", type=int, default=20)
     p.add_argument("--gt", help="COCO file: take image_id from it (matched by file name)")
@@ -80,6 +81,12 @@ def _boxes_by_image(args, gt) -> dict | None:
     return {k: np.asarray(v, np.float64) for k, v in out.items()}
 
 
+def _calibration(args) -> str | None:
+    if args.calibration is None:
+        return "coco" if args.accurate else None
+    return None if args.calibration == "none" else args.calibration
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -96,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     boxes = _boxes_by_image(args, gt)
     jobs = _expand(args.inputs)
     estimator = load(args.model, backend=args.backend, score_threshold=args.score_threshold,
-                     max_people=args.max_people, tiling=args.accurate, calibration=args.calibration)
+                     max_people=args.max_people, tiling=args.accurate, calibration=_calibration(args))
     results, ids, failed, people = [], {}, [], 0
     images = [j for j in jobs if j[0] == "image"]
     for n, (_, path) in enumerate(tqdm(images, desc="infer", unit="img", disable=not images), start=1):

@@ -113,9 +113,30 @@ class GraphNet(nn.Module):
             return x.clamp_(0.0, 6.0)
         return x
 
+    def keep_outputs(self, positions: list[int]) -> "GraphNet":
+        """Only the outputs at ``positions`` (in that order) and the layers they need; in place.
+
+        BlazePose's landmark network also computes a 256x256 segmentation and world landmarks,
+        which the 2D pipeline never reads: dropping them skips their layers in torch and in the
+        exported ONNX graph.
+        """
+        self.outputs = [self.outputs[i] for i in positions]
+        producer = {s["output"]: n for n, s in enumerate(self.layers)}
+        needed, stack = set(), list(self.outputs)
+        while stack:
+            n = producer.get(stack.pop())
+            if n is not None and n not in needed:
+                needed.add(n)
+                stack.extend(self.layers[n]["inputs"])
+        self._skip = set(range(len(self.layers))) - needed
+        return self
+
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         t = {self.inputs[0]: x.permute(0, 3, 1, 2)}
+        skip = getattr(self, "_skip", ())
         for n, s in enumerate(self.layers):
+            if n in skip:
+                continue
             kind = s["kind"]
             a = t[s["inputs"][0]]
             if kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):

@@ -16,13 +16,19 @@ __all__ = ["make_runner", "export_onnx"]
 _INPUT_SIZE = {"detector": 224, "landmark_full": 256}
 
 
-def make_runner(name: str, backend: str = "torch", wheel=None):
+def _net(name: str, outputs: list[int] | None, wheel=None):
+    from .weights import load_graph_net
+
+    net = load_graph_net(name, wheel)
+    return net.keep_outputs(outputs) if outputs is not None else net
+
+
+def make_runner(name: str, backend: str = "torch", wheel=None, outputs: list[int] | None = None):
+    """A function NHWC float32 -> the network's outputs (only those at ``outputs``, when given)."""
     if backend == "torch":
         import torch
 
-        from .weights import load_graph_net
-
-        net = load_graph_net(name, wheel)
+        net = _net(name, outputs, wheel)
 
         def run(x: np.ndarray) -> list[np.ndarray]:
             with torch.inference_mode():
@@ -32,8 +38,10 @@ def make_runner(name: str, backend: str = "torch", wheel=None):
     if backend == "onnxruntime":
         import onnxruntime as ort
 
-        path = export_onnx(name, wheel=wheel)
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        path = export_onnx(name, wheel=wheel, outputs=outputs)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         input_name = session.get_inputs()[0].name
 
         def run(x: np.ndarray) -> list[np.ndarray]:
@@ -43,17 +51,18 @@ def make_runner(name: str, backend: str = "torch", wheel=None):
     raise ModelError(f"unknown backend {backend!r}; use 'torch' or 'onnxruntime'")
 
 
-def export_onnx(name: str, out: str | os.PathLike | None = None, wheel=None):
+def export_onnx(name: str, out: str | os.PathLike | None = None, wheel=None, outputs: list[int] | None = None):
     """Export a cached network to ONNX (batch dimension dynamic); cached beside the weights."""
     import torch
 
     from ..fileio import atomic_write
-    from .weights import cache_dir, load_graph_net
+    from .weights import cache_dir
 
-    path = out or cache_dir() / f"blazepose_{name}.onnx"
+    tag = "" if outputs is None else "_out" + "-".join(map(str, outputs))
+    path = out or cache_dir() / f"blazepose_{name}{tag}.onnx"
     if out is None and os.path.isfile(path):
         return path
-    net = load_graph_net(name, wheel)
+    net = _net(name, outputs, wheel)
     size = _INPUT_SIZE[name]
     x = torch.zeros(1, size, size, 3)
     with atomic_write(path) as f:

@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import ModelError
 from ..fileio import atomic_write
 
-__all__ = ["BLAZEPOSE_FILES", "cache_dir", "find_tflite", "import_blazepose", "load_graph_net"]
+__all__ = ["BLAZEPOSE_FILES", "cache_dir", "find_tflite", "import_blazepose", "load_graph_net", "load_readable_net"]
 
 BLAZEPOSE_FILES = {
     "detector": "mediapipe/modules/pose_detection/pose_detection.tflite",
@@ -125,3 +125,23 @@ def load_graph_net(name: str, wheel: str | os.PathLike | None = None):
     # NHWC input viewed as NCHW is already channels-last: keeping the weights so too avoids
     # layout conversions inside every convolution (about 20% faster on CPU).
     return net.eval().requires_grad_(False).to(torch.float32).to(memory_format=torch.channels_last)
+
+
+def load_readable_net(name: str, segmentation: bool = True, wheel: str | os.PathLike | None = None):
+    """The cached network ``name`` as a readable module (:mod:`posekit.pretrained.blazepose_nets`), eval mode.
+
+    ``segmentation=False`` (landmark network only) leaves out the segmentation decoder and output.
+    """
+    import torch
+
+    from .blazepose_mapping import load_from_graph
+    from .blazepose_nets import BlazePoseDetector, BlazePoseLandmark
+
+    if name == "detector":
+        module, outputs = BlazePoseDetector(), None
+    elif name == "landmark_full":
+        module, outputs = BlazePoseLandmark(segmentation), (None if segmentation else [0, 1, 3, 4])
+    else:
+        raise ModelError(f"unknown BlazePose network {name!r}; use 'detector' or 'landmark_full'")
+    load_from_graph(module, load_graph_net(name, wheel), outputs, source=str(_cached(name)))
+    return module.eval().requires_grad_(False).to(memory_format=torch.channels_last)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -19,7 +20,9 @@ from ..errors import DataError
 from ..fileio import read_json, write_json
 from ..skeletons import COCO17
 
-__all__ = ["KeypointCalibration", "person_frames", "fit_calibration"]
+__all__ = ["KeypointCalibration", "person_frames", "fit_calibration", "BUNDLED"]
+
+BUNDLED = Path(__file__).parent / "data" / "blazepose_coco17_calibration.json"
 
 _LS, _RS, _LH, _RH = (COCO17.index(n) for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip"))
 
@@ -57,6 +60,10 @@ class KeypointCalibration:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "KeypointCalibration":
+        """A file from ``posekit calibrate``, or ``"coco"``: the one bundled with posekit (BlazePose
+        to COCO's convention, fitted on COCO train2017 photos)."""
+        if str(path) == "coco":
+            path = BUNDLED
         d = read_json(path)
         try:
             offsets = np.asarray(d["offsets"], np.float64)

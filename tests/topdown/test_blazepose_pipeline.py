@@ -35,9 +35,9 @@ def test_matches_mediapipe_runtime(estimator, mediapipe_results):
         dist = [np.median(np.linalg.norm(p.keypoints[0] - ref, axis=1)) for p in people]
         diag = np.hypot(*(ref.max(0) - ref.min(0)))
         fractions.append(min(dist) / diag)
-    fractions = np.array(fractions)
-    assert np.median(fractions) <= 0.01, fractions
-    assert (fractions <= 0.03).all(), fractions
+    fractions = np.array(fractions)  # measured: median 0.11%, largest 0.63% of the box diagonal
+    assert np.median(fractions) <= 0.005, fractions  # the issue's bar is 1%
+    assert (fractions <= 0.015).all(), fractions
 
 
 def test_api_accepts_path_array_and_pil(estimator, shared_data):
@@ -99,3 +99,25 @@ def test_accurate_preset_finds_more_people_without_duplicates(blazepose_cache, s
                       BLAZEPOSE33.sigma_array())
     np.fill_diagonal(oks, 0)
     assert (oks <= 0.5).all()
+
+
+def test_landmarks_match_mediapipe_given_its_own_crop(estimator, reference_python, shared_data):
+    """Given the ROI MediaPipe's own graph cropped (its ``pose_rect_from_detection``), posekit's
+    landmark pass lands within 1 px of MediaPipe's landmarks: the crop warp, the network, the heatmap
+    refinement and the projection back agree; only the detector's ROI can differ."""
+    from posekit.topdown.blazepose import Roi
+    from tests.conftest import ROOT
+
+    paths = [str(shared_data / "mmpose_tests" / p) for p in SINGLE]
+    out = subprocess.run([str(reference_python), str(ROOT / "tests" / "reference" / "mediapipe_pose.py"), "--roi",
+                          *paths], capture_output=True, text=True, check=True)
+    reference = json.loads(out.stdout.strip().splitlines()[-1])
+    errors = []
+    for path, ref in reference.items():
+        cx, cy, w, h, rotation = ref["roi"]
+        assert abs(w - h) < 1e-2 * w  # MediaPipe squares its ROI in pixels
+        ours = estimator.predict(path, rois=[Roi(cx, cy, (w + h) / 2, rotation)])
+        errors.append(np.linalg.norm(ours.keypoints[0] - np.asarray(ref["landmarks"])[:, :2], axis=1))
+    errors = np.stack(errors)  # measured: median 0.09 px, 90th percentile 0.33 px, one thumb of 297 points 1.3 px
+    assert np.median(errors) <= 0.25, np.median(errors)
+    assert np.mean(errors <= 1.0) >= 0.99 and errors.max() <= 1.5, errors.max(1)

@@ -46,3 +46,17 @@ def test_recovers_a_known_offset(tmp_path):
 def test_too_few_people():
     with pytest.raises(DataError, match="only 2 people"):
         fit_calibration(poses(2), poses(2), np.ones((2, 17), bool))
+
+
+def test_bundled_coco_calibration_and_the_accurate_preset():
+    import argparse
+
+    from posekit.commands.infer import _calibration
+
+    bundled = KeypointCalibration.load("coco")
+    assert bundled.offsets.shape == (17, 2) and np.abs(bundled.offsets).max() < 0.5  # torso units
+    ns = lambda **kw: argparse.Namespace(**{"accurate": False, "calibration": None, **kw})  # noqa: E731
+    assert _calibration(ns()) is None
+    assert _calibration(ns(accurate=True)) == "coco"
+    assert _calibration(ns(accurate=True, calibration="none")) is None
+    assert _calibration(ns(calibration="my.json")) == "my.json"

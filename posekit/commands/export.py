@@ -1,0 +1,33 @@
+"""``posekit export PRESET_or_CKPT --out model.onnx``: the network as ONNX, checked under onnxruntime."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="a checkpoint (.safetensors or run directory) or a preset name "
+                                 "(randomly initialised: for trying a deployment path)")
+    p.add_argument("--out", required=True, help="the .onnx file to write")
+    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--static-batch", action="store_true", help="fix the batch dimension at 1")
+    p.add_argument("--no-check", action="store_true",
+                   help="skip running the exported file under onnxruntime against torch")
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..compress.export import compare_outputs, export_onnx, resolve_model
+
+    model = resolve_model(args.model)
+    path = export_onnx(model, args.out, args.opset, dynamic_batch=not args.static_batch)
+    size = path.stat().st_size / 1e6
+    print(f"wrote {path} ({size:.1f} MB, input 1x3x{model.input_size[1]}x{model.input_size[0]}"
+          f"{'' if args.static_batch else ', batch dynamic'})")
+    if not args.no_check:
+        w, h = model.input_size
+        batch = 1 if args.static_batch else 2
+        images = np.random.default_rng(0).standard_normal((batch, 3, h, w)).astype(np.float32)
+        diff = compare_outputs(model, path, images)
+        print(f"onnxruntime vs torch: max relative difference {diff:.2e}")
+    return 0

@@ -1,0 +1,100 @@
+"""Export a top-down model to ONNX, with what a runtime needs to decode its output.
+
+The exported graph is the network alone, from a normalised crop (N, 3, H, W) to the final
+prediction (the last stage of a multi-stage head; each part of a multi-part head as its own
+output). The ONNX file's metadata records the preset spec (codec, input size, skeleton), so a
+deployment can rebuild the codec and decode without posekit's checkpoint.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import ModelError
+from ..topdown.estimator import final_stage
+
+__all__ = ["resolve_model", "export_onnx", "onnx_outputs", "compare_outputs"]
+
+
+class _Deployed(nn.Module):
+    """The network's final prediction as a flat tuple of tensors."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images):
+        out = final_stage(self.model(images))
+        return tuple(out) if isinstance(out, tuple) else (out,)
+
+
+def resolve_model(name_or_path: str | os.PathLike):
+    """A checkpoint (file or run directory) or, failing that, a preset name (randomly initialised)."""
+    from ..zoo import PRESETS, build_model
+
+    if os.path.exists(name_or_path):
+        from ..engine.checkpoint import load_model
+
+        return load_model(name_or_path)
+    if str(name_or_path) in PRESETS:
+        return build_model(str(name_or_path)).eval()
+    raise ModelError(f"{name_or_path}: neither a checkpoint file or run directory nor a preset "
+                     f"(`posekit zoo list` shows the presets)")
+
+
+def export_onnx(model: nn.Module, out: str | os.PathLike, opset: int = 17, dynamic_batch: bool = True) -> Path:
+    """Write ``model`` (eval mode) to ``out`` atomically; returns the path."""
+    import onnx
+
+    from ..fileio import atomic_write
+
+    model = model.eval()
+    w, h = model.input_size
+    example = torch.zeros(1, 3, h, w)
+    deployed = _Deployed(model)
+    with torch.no_grad():
+        n_out = len(deployed(example))
+    names = ["output"] if n_out == 1 else [f"output_{i}" for i in range(n_out)]
+    axes = {n: {0: "batch"} for n in ["image", *names]} if dynamic_batch else None
+    buffer = io.BytesIO()
+    torch.onnx.export(deployed, (example,), buffer, input_names=["image"], output_names=names,
+                      dynamic_axes=axes, opset_version=opset, dynamo=False)
+    proto = onnx.load_from_string(buffer.getvalue())
+    meta = {"posekit.spec": json.dumps(getattr(model, "spec", {})),
+            "posekit.input_size": json.dumps(list(model.input_size))}
+    for key, value in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    out = Path(out)
+    with atomic_write(out) as f:
+        f.write(proto.SerializeToString())
+    return out
+
+
+def onnx_outputs(path: str | os.PathLike, images: np.ndarray) -> list[np.ndarray]:
+    """Run an exported model under onnxruntime (CPU) on (N, 3, H, W) float32 crops."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {"image": np.ascontiguousarray(images, np.float32)})
+
+
+def compare_outputs(model: nn.Module, path: str | os.PathLike, images: np.ndarray) -> float:
+    """Largest relative difference between torch's and onnxruntime's outputs on ``images``.
+
+    Relative to each output's largest magnitude, so near-zero entries do not inflate it.
+    """
+    with torch.no_grad():
+        ref = _Deployed(model.eval())(torch.from_numpy(np.asarray(images, np.float32)))
+    got = onnx_outputs(path, images)
+    worst = 0.0
+    for r, g in zip(ref, got):
+        r = r.float().numpy()
+        worst = max(worst, float(np.abs(r - g).max() / max(np.abs(r).max(), 1e-12)))
+    return worst

@@ -1,0 +1,77 @@
+"""ONNX export: onnxruntime's outputs equal torch's (within 1e-4 relative) for every model builder,
+the file carries the spec to decode with, and the CLI's errors are one line."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from posekit.compress.export import compare_outputs, export_onnx, onnx_outputs
+from posekit.zoo import PRESETS, build_model
+from tests.conftest import run_cli
+
+pytest.importorskip("onnxruntime")
+
+
+def smallest_preset_per_builder() -> list[str]:
+    """For each model builder, its cheapest preset (the default suite covers every architecture)."""
+    from posekit.models.complexity import measure_builder
+
+    best: dict[str, tuple[int, str]] = {}
+    for name, p in PRESETS.items():
+        builder = getattr(p.build, "func", p.build).__name__
+        cost = measure_builder(p.build, p.input_size)[1]
+        if builder not in best or cost < best[builder][0]:
+            best[builder] = (cost, name)
+    return sorted(name for _, name in best.values())
+
+
+def _images(model, n=2, seed=0):
+    w, h = model.input_size
+    return np.random.default_rng(seed).standard_normal((n, 3, h, w)).astype(np.float32)
+
+
+def _check(name, tmp_path):
+    torch.manual_seed(0)
+    model = build_model(name).eval()
+    path = export_onnx(model, tmp_path / f"{name}.onnx")
+    images = _images(model)
+    assert compare_outputs(model, path, images) <= 1e-4
+    return model, path, images
+
+
+@pytest.mark.parametrize("name", smallest_preset_per_builder())
+def test_every_builder_exports_and_matches_torch(name, tmp_path):
+    model, path, images = _check(name, tmp_path)
+    # what a deployment does with the file: decode its outputs with the codec the metadata names
+    import onnx
+
+    meta = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    assert json.loads(meta["posekit.spec"]) == json.loads(json.dumps(model.spec))
+    assert json.loads(meta["posekit.input_size"]) == list(model.input_size)
+    out = onnx_outputs(path, images)
+    kp_onnx, _ = model.codec.decode(out[0] if len(out) == 1 else tuple(out))
+    kp_torch, _ = model.predict_crops(torch.from_numpy(images))
+    assert np.abs(kp_onnx - kp_torch).max() <= 0.5  # same crop pixel, up to arg-max ties
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_exports_and_matches_torch(name, tmp_path):
+    _check(name, tmp_path)
+
+
+def test_export_cli_checkpoint_and_errors(tmp_path):
+    from posekit.engine.checkpoint import save_weights
+
+    model = build_model("simplebaseline-r18-128x96")
+    ckpt = tmp_path / "best.safetensors"
+    save_weights(model, ckpt)
+    out = tmp_path / "m.onnx"
+    proc = run_cli("export", tmp_path, "--out", out, check=True)
+    assert "max relative difference" in proc.stdout and out.is_file()
+    bad = run_cli("export", "no-such-model", "--out", tmp_path / "x.onnx")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "no-such-model" in bad.stderr
+    assert not (tmp_path / "x.onnx").exists()
