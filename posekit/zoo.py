@@ -279,7 +279,7 @@ PRESETS.update({p.name: p for p in [
             skeleton="mpii16"),
     _preset("cpm-256x192", cpm, CPM, (192, 256), {"coco_val_ap": 62.3, "params_m": 31.3, "gflops": 63.81},
             MMPOSE_SPEED),
-    _preset("cpm-3stage-128x96", cpm, CPM, (96, 128), stages=3, channels=32, stage1_channels=128),
+    _preset("cpm-128x96", cpm, CPM, (96, 128), stages=3, channels=32, stage1_channels=128),  # 3 slim stages
     _preset("cpn-r50-256x192", cpn, CPN, (192, 256), {"coco_val_ap": 69.4, "params_m": 27.0, "gflops": 6.2},
             HRNET_TABLE_OTHERS + "; CPN+OHKM, their detector", depth=50),
     _preset("cpn-r18-128x96", cpn, CPN, (96, 128), depth=18, channels=128),

@@ -25,7 +25,7 @@ def test_paper_network_at_368_gives_46x46_belief_maps_per_stage():
 
 def test_later_stages_read_the_previous_beliefs():
     torch.manual_seed(0)
-    model = posekit.build_model("cpm-3stage-128x96").eval()
+    model = posekit.build_model("cpm-128x96").eval()
     out = model(torch.randn(1, 3, 128, 96))
     assert len(out) == 3 and all(o.shape == (1, 17, 16, 12) for o in out)
     first = model.backbone.stages[0][0][0]  # 11x11 convolution over [image features, beliefs]

@@ -15,7 +15,7 @@ from posekit.zoo import BUILDERS, HEATMAP, PRESETS, build_from_spec
 
 FAMILIES = ("hrnet", "hourglass", "cpm", "cpn")
 ZOO = sorted(name for name, p in PRESETS.items() if p.section == HEATMAP and name.split("-")[0] in FAMILIES)
-CPU_PRESETS = ["hrnet-w16-128x96", "hourglass-2stack-128x96", "cpm-3stage-128x96", "cpn-r18-128x96"]
+CPU_PRESETS = ["hrnet-w16-128x96", "hourglass-2stack-128x96", "cpm-128x96", "cpn-r18-128x96"]
 NO_AUGMENT = RandomAugment(flip_prob=0, scale_factor=0, rotation_prob=0, half_body_prob=0)
 
 
