@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from ...errors import ModelError
 
-__all__ = ["ResNet", "BasicBlock", "Bottleneck", "DEPTHS"]
+__all__ = ["ResNet", "ResNetPyramid", "BasicBlock", "Bottleneck", "DEPTHS"]
 
 
 class BasicBlock(nn.Module):
@@ -120,3 +120,20 @@ class ResNet(nn.Module):
             raise ModelError(f"not a torchvision resnet{self.depth} state dict: "
                              f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}, "
                              f"unexpected {unexpected[:3]}{'...' if len(unexpected) > 3 else ''}")
+
+
+class ResNetPyramid(ResNet):
+    """ResNet-``depth`` returning the outputs of its four stages, [C2, C3, C4, C5] at strides 4, 8, 16, 32,
+    for feature-pyramid heads such as CPN's GlobalNet (Chen et al. 2018). Same parameters and names as
+    :class:`ResNet`, so torchvision weights load the same way."""
+
+    @property
+    def pyramid_channels(self) -> list[int]:
+        e = self.out_channels // 512
+        return [64 * e, 128 * e, 256 * e, 512 * e]
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        c2 = self.layer1(self.maxpool(self.relu(self.bn1(self.conv1(x)))))
+        c3 = self.layer2(c2)
+        c4 = self.layer3(c3)
+        return [c2, c3, c4, self.layer4(c4)]
