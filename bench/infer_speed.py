@@ -1,7 +1,7 @@
 """Speed of posekit's BlazePose pipeline (torch and onnxruntime) against MediaPipe's own runtime.
 
 Same images, same machine, one run: each backend's mean milliseconds per image after a
-warm-up, and the ratio to MediaPipe (lower is faster). MediaPipe runs in the reference
+warm-up, each in its own process, and the ratio to MediaPipe (lower is faster). MediaPipe runs in the reference
 environment (.venv-ref, `make reference`), timing itself in-process.
 
     python bench/infer_speed.py [--repeat 5] [--threads N] [IMAGE ...]
@@ -42,30 +42,40 @@ def main() -> None:
     ap.add_argument("images", nargs="*")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--backend", choices=("torch", "onnxruntime"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     shared = ROOT.parent / "shared" / "data"
     paths = args.images or [str(shared / p) for p in DEFAULT]
 
     import torch
 
-    import posekit
-    from posekit.data.images import read_image
+    if args.backend:  # the child process: time one backend, print its milliseconds
+        import posekit
+        from posekit.data.images import read_image
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    images = [read_image(p) for p in paths]
-    print(f"{len(images)} images, sizes {sorted({im.shape[:2] for im in images})}; torch threads "
-          f"{torch.get_num_threads()}, {os.cpu_count()} cores")
-    rows = {}
-    for backend in ("torch", "onnxruntime"):
-        est = posekit.load("blazepose-full", backend=backend)
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        images = [read_image(p) for p in paths]
+        est = posekit.load("blazepose-full", backend=args.backend)
         for im in images:
             est.predict(im)
         t = time.perf_counter()
         for _ in range(args.repeat):
             for im in images:
                 est.predict(im)
-        rows[f"posekit ({backend})"] = 1000 * (time.perf_counter() - t) / (args.repeat * len(images))
+        print(json.dumps(1000 * (time.perf_counter() - t) / (args.repeat * len(images))))
+        return
+    from posekit.data.images import read_image
+
+    sizes = sorted({read_image(p).shape[:2] for p in paths})
+    print(f"{len(paths)} images, sizes {sizes}; torch threads {args.threads or torch.get_num_threads()}, "
+          f"{os.cpu_count()} cores; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
+    rows = {}
+    for backend in ("torch", "onnxruntime"):  # one process each: one runtime's idle threads never slow another's
+        cmd = [sys.executable, __file__, "--backend", backend, "--repeat", str(args.repeat),
+               "--threads", str(args.threads), *paths]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        rows[f"posekit ({backend})"] = json.loads(out.stdout.strip().splitlines()[-1])
     ref = Path(os.environ.get("POSEKIT_REFERENCE_PYTHON", ROOT / ".venv-ref" / "bin" / "python"))
     if ref.exists():
         out = subprocess.run([str(ref), "-c", MEDIAPIPE, str(args.repeat), *paths], capture_output=True, text=True,

@@ -1,0 +1,154 @@
+"""The model zoo: every named preset, in one table. ``build_model(name)`` returns the module.
+
+Each preset is a builder function with its paper and the figures published for it
+(COCO val2017 AP with the paper's detector boxes and flip test; parameters; GFLOPs).
+Importing this module does not import torch; building does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable
+
+from ..errors import ModelError
+from .heatmap import (CPM, CPN, HOURGLASS, HRNET, HRNET_TABLE, HRNET_TABLE_OTHERS, MMPOSE_SPEED, SIMPLEBASELINE,
+                      cpm, cpn, hourglass, hrnet, simplebaseline)
+from .regression import (DEEPPOSE, INTEGRAL, MMPOSE_DEEPPOSE, MMPOSE_IPR, MMPOSE_RLE, MMPOSE_SIMCC, RLE, SIMCC,
+                         deeppose, integral_regression, rle, simcc)
+from .specs import resolve_skeleton, skeleton_spec
+
+__all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "skeleton_spec", "resolve_skeleton",
+           "simplebaseline", "hrnet", "hourglass", "cpm", "cpn", "deeppose", "integral_regression", "rle", "simcc"]
+
+# builder name (as a checkpoint's spec records it) -> function
+BUILDERS: dict[str, Callable] = {f.__name__: f for f in (simplebaseline, hrnet, hourglass, cpm, cpn, deeppose,
+                                                        integral_regression, rle, simcc)}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One named model: its builder, where it sits in the survey, and the figures known for it.
+
+    ``published``: published figures (``coco_val_ap``, ``params_m``, ``gflops`` as the source
+    counts them, and ``source``: the paper's table or MMPose's model zoo). ``learned``: what posekit's own synthetic
+    learning test reached (``pck@0.1``, ``minutes``, ``source``: the test or bench that gave it).
+    """
+
+    name: str
+    build: Callable
+    paper: str
+    section: str                                   # the survey's section, e.g. "top-down / heatmap"
+    input_size: tuple[int, int]                    # (W, H) of the network input
+    published: dict = field(default_factory=dict)
+    learned: dict = field(default_factory=dict)
+
+
+HEATMAP = "1.2 top-down / heatmap"
+REGRESSION = "1.1 top-down / regression"
+SB_TABLE = "Xiao et al. 2018, Table 4 (COCO val2017, detector boxes)"
+
+
+def _sb(depth, w, h, published=None, learned=None, **kw):
+    name = f"simplebaseline-r{depth}-{h}x{w}" + (f"-{kw['codec']}" if "codec" in kw else "")
+    published = {**published, "source": SB_TABLE} if published else {}
+    return Preset(name, partial(simplebaseline, depth=depth, input_size=(w, h), **kw), SIMPLEBASELINE, HEATMAP, (w, h),
+                  published, learned or {})
+
+
+SIMPLEBASELINE_PRESETS = [
+    _sb(18, 96, 128, learned={"pck@0.1": 0.958, "minutes": 4.8,
+                              "source": "tests/engine/test_learning_synthetic.py (sigma 2)"}),
+    _sb(18, 192, 256),
+    _sb(34, 192, 256),
+    _sb(50, 192, 256, {"coco_val_ap": 70.4, "params_m": 34.0, "gflops": 8.9}),
+    _sb(101, 192, 256, {"coco_val_ap": 71.4, "params_m": 53.0, "gflops": 12.4}),
+    _sb(152, 192, 256, {"coco_val_ap": 72.0, "params_m": 68.6, "gflops": 15.7}),
+    _sb(50, 288, 384, {"coco_val_ap": 72.2, "params_m": 34.0, "gflops": 20.0}),
+    _sb(101, 288, 384, {"coco_val_ap": 73.6, "params_m": 53.0, "gflops": 27.9}),
+    _sb(152, 288, 384, {"coco_val_ap": 74.3, "params_m": 68.6, "gflops": 35.6}),
+    _sb(50, 192, 256, codec="dark"),
+    _sb(50, 192, 256, codec="udp"),
+    _sb(18, 96, 128, codec="udp"),
+]
+
+
+def _reg(prefix, builder, paper, depth, w, h, published=None, source="", suffix="", **kw):
+    name = f"{prefix}-r{depth}-{h}x{w}{suffix}"
+    published = {**published, "source": source} if published else {}
+    return Preset(name, partial(builder, depth=depth, input_size=(w, h), **kw), paper, REGRESSION, (w, h),
+                  published, {})
+
+
+REGRESSION_PRESETS = [
+    _reg("deeppose", deeppose, DEEPPOSE, 18, 96, 128),
+    _reg("deeppose", deeppose, DEEPPOSE, 18, 96, 128, suffix="-cascade3", stages=3),
+    _reg("deeppose", deeppose, DEEPPOSE, 50, 192, 256, {"coco_val_ap": 52.8}, MMPOSE_DEEPPOSE),
+    _reg("deeppose", deeppose, DEEPPOSE, 101, 192, 256, {"coco_val_ap": 56.2}, MMPOSE_DEEPPOSE),
+    _reg("deeppose", deeppose, DEEPPOSE, 152, 192, 256, {"coco_val_ap": 58.4}, MMPOSE_DEEPPOSE),
+    _reg("integral", integral_regression, INTEGRAL, 18, 96, 128),
+    _reg("integral", integral_regression, INTEGRAL, 50, 256, 256, {"coco_val_ap": 63.3}, MMPOSE_IPR),
+    _reg("rle", rle, RLE, 18, 96, 128),
+    _reg("rle", rle, RLE, 50, 192, 256, {"coco_val_ap": 70.4}, MMPOSE_RLE),
+    _reg("rle", rle, RLE, 101, 192, 256, {"coco_val_ap": 72.2}, MMPOSE_RLE),
+    _reg("rle", rle, RLE, 152, 192, 256, {"coco_val_ap": 73.1}, MMPOSE_RLE),
+    _reg("rle", rle, RLE, 152, 288, 384, {"coco_val_ap": 74.9}, MMPOSE_RLE),
+    _reg("simcc", simcc, SIMCC, 18, 96, 128),
+    _reg("simcc", simcc, SIMCC, 50, 192, 256, {"coco_val_ap": 72.1}, MMPOSE_SIMCC),
+    _reg("simcc", simcc, SIMCC, 50, 288, 384, {"coco_val_ap": 73.5}, MMPOSE_SIMCC),
+]
+
+
+def _preset(name, builder, paper, input_size, published=None, source=None, learned=None, **kw):
+    published = {**published, "source": source} if published else {}
+    return Preset(name, partial(builder, input_size=input_size, **kw), paper, HEATMAP, input_size, published,
+                  learned or {})
+
+
+HEATMAP_PRESETS = [
+    _preset("hrnet-w32-256x192", hrnet, HRNET, (192, 256), {"coco_val_ap": 74.4, "params_m": 28.5, "gflops": 7.1},
+            HRNET_TABLE, width=32),
+    _preset("hrnet-w32-384x288", hrnet, HRNET, (288, 384), {"coco_val_ap": 75.8, "params_m": 28.5, "gflops": 16.0},
+            HRNET_TABLE, width=32),
+    _preset("hrnet-w48-256x192", hrnet, HRNET, (192, 256), {"coco_val_ap": 75.1, "params_m": 63.6, "gflops": 14.6},
+            HRNET_TABLE, width=48),
+    _preset("hrnet-w48-384x288", hrnet, HRNET, (288, 384), {"coco_val_ap": 76.3, "params_m": 63.6, "gflops": 32.9},
+            HRNET_TABLE, width=48),
+    _preset("hrnet-w16-128x96", hrnet, HRNET, (96, 128), width=16),
+    _preset("hourglass-8stack-256x192", hourglass, HOURGLASS, (192, 256),
+            {"coco_val_ap": 66.9, "params_m": 25.1, "gflops": 14.3}, HRNET_TABLE_OTHERS),
+    _preset("hourglass-8stack-256x256", hourglass, HOURGLASS, (256, 256), {"mpii_test_pckh@0.5": 90.9},
+            "Newell et al. 2016, Table 2 (MPII test); not re-checked", skeleton="mpii16"),
+    _preset("hourglass-2stack-128x96", hourglass, HOURGLASS, (96, 128), stacks=2, channels=128),
+    _preset("cpm-368x368", cpm, CPM, (368, 368), {"mpii_test_pckh@0.5": 88.5},
+            "Wei et al. 2016, MPII test (the CPM row of Newell et al. 2016, Table 2); not re-checked",
+            skeleton="mpii16"),
+    _preset("cpm-256x192", cpm, CPM, (192, 256), {"coco_val_ap": 62.3, "params_m": 31.3, "gflops": 63.81},
+            MMPOSE_SPEED),
+    _preset("cpm-128x96", cpm, CPM, (96, 128), stages=3, channels=32, stage1_channels=128),  # 3 slim stages
+    _preset("cpn-r50-256x192", cpn, CPN, (192, 256), {"coco_val_ap": 69.4, "params_m": 27.0, "gflops": 6.2},
+            HRNET_TABLE_OTHERS + "; CPN+OHKM, their detector", depth=50),
+    _preset("cpn-r18-128x96", cpn, CPN, (96, 128), depth=18, channels=128),
+]
+
+# The one table: every preset by name, in the survey's order within each family.
+PRESETS: dict[str, Preset] = {p.name: p for p in SIMPLEBASELINE_PRESETS + HEATMAP_PRESETS + REGRESSION_PRESETS}
+
+
+def build_model(name: str, **overrides):
+    """The preset ``name`` as a torch module; ``overrides`` change builder arguments (e.g. ``skeleton="mpii16"``)."""
+    preset = PRESETS.get(name)
+    if preset is None:
+        raise ModelError(f"unknown model {name!r}; presets: {', '.join(sorted(PRESETS))}")
+    return preset.build(**overrides)
+
+
+def build_from_spec(spec: dict):
+    """Rebuild a model from the ``spec`` a checkpoint stores (see :class:`posekit.topdown.estimator.TopDown`)."""
+    spec = dict(spec)
+    builder = BUILDERS.get(spec.pop("builder", None))
+    if builder is None:
+        raise ModelError(f"checkpoint names no known model builder: {spec}")
+    if "input_size" in spec:
+        spec["input_size"] = tuple(spec["input_size"])
+    return builder(**spec)
+
