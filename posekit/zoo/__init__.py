@@ -72,27 +72,27 @@ SIMPLEBASELINE_PRESETS = [
 ]
 
 
-def _reg(prefix, builder, paper, depth, w, h, published=None, source="", suffix="", **kw):
+def _reg(prefix, builder, paper, depth, w, h, published=None, source="", suffix="", learned=None, **kw):
     name = f"{prefix}-r{depth}-{h}x{w}{suffix}"
     published = {**published, "source": source} if published else {}
     return Preset(name, partial(builder, depth=depth, input_size=(w, h), **kw), paper, REGRESSION, (w, h),
-                  published, {})
+                  published, learned or {})
 
 
 REGRESSION_PRESETS = [
-    _reg("deeppose", deeppose, DEEPPOSE, 18, 96, 128),
+    _reg("deeppose", deeppose, DEEPPOSE, 18, 96, 128, learned={"pck@0.1": 0.831, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
     _reg("deeppose", deeppose, DEEPPOSE, 18, 96, 128, suffix="-cascade3", stages=3),
     _reg("deeppose", deeppose, DEEPPOSE, 50, 192, 256, {"coco_val_ap": 52.8}, MMPOSE_DEEPPOSE),
     _reg("deeppose", deeppose, DEEPPOSE, 101, 192, 256, {"coco_val_ap": 56.2}, MMPOSE_DEEPPOSE),
     _reg("deeppose", deeppose, DEEPPOSE, 152, 192, 256, {"coco_val_ap": 58.4}, MMPOSE_DEEPPOSE),
-    _reg("integral", integral_regression, INTEGRAL, 18, 96, 128),
+    _reg("integral", integral_regression, INTEGRAL, 18, 96, 128, learned={"pck@0.1": 0.850, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
     _reg("integral", integral_regression, INTEGRAL, 50, 256, 256, {"coco_val_ap": 63.3}, MMPOSE_IPR),
-    _reg("rle", rle, RLE, 18, 96, 128),
+    _reg("rle", rle, RLE, 18, 96, 128, learned={"pck@0.1": 0.831, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
     _reg("rle", rle, RLE, 50, 192, 256, {"coco_val_ap": 70.4}, MMPOSE_RLE),
     _reg("rle", rle, RLE, 101, 192, 256, {"coco_val_ap": 72.2}, MMPOSE_RLE),
     _reg("rle", rle, RLE, 152, 192, 256, {"coco_val_ap": 73.1}, MMPOSE_RLE),
     _reg("rle", rle, RLE, 152, 288, 384, {"coco_val_ap": 74.9}, MMPOSE_RLE),
-    _reg("simcc", simcc, SIMCC, 18, 96, 128),
+    _reg("simcc", simcc, SIMCC, 18, 96, 128, learned={"pck@0.1": 0.687, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
     _reg("simcc", simcc, SIMCC, 50, 192, 256, {"coco_val_ap": 72.1}, MMPOSE_SIMCC),
     _reg("simcc", simcc, SIMCC, 50, 288, 384, {"coco_val_ap": 73.5}, MMPOSE_SIMCC),
 ]
@@ -113,21 +113,25 @@ HEATMAP_PRESETS = [
             HRNET_TABLE, width=48),
     _preset("hrnet-w48-384x288", hrnet, HRNET, (288, 384), {"coco_val_ap": 76.3, "params_m": 63.6, "gflops": 32.9},
             HRNET_TABLE, width=48),
-    _preset("hrnet-w16-128x96", hrnet, HRNET, (96, 128), width=16),
+    _preset("hrnet-w16-128x96", hrnet, HRNET, (96, 128), width=16,
+            learned={"pck@0.1": 0.943, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
     _preset("hourglass-8stack-256x192", hourglass, HOURGLASS, (192, 256),
             {"coco_val_ap": 66.9, "params_m": 25.1, "gflops": 14.3}, HRNET_TABLE_OTHERS),
     _preset("hourglass-8stack-256x256", hourglass, HOURGLASS, (256, 256), {"mpii_test_pckh@0.5": 90.9},
             "Newell et al. 2016, Table 2 (MPII test); not re-checked", skeleton="mpii16"),
-    _preset("hourglass-2stack-128x96", hourglass, HOURGLASS, (96, 128), stacks=2, channels=128),
+    _preset("hourglass-2stack-128x96", hourglass, HOURGLASS, (96, 128), stacks=2, channels=128,
+            learned={"pck@0.1": 0.979, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
     _preset("cpm-368x368", cpm, CPM, (368, 368), {"mpii_test_pckh@0.5": 88.5},
             "Wei et al. 2016, MPII test (the CPM row of Newell et al. 2016, Table 2); not re-checked",
             skeleton="mpii16"),
     _preset("cpm-256x192", cpm, CPM, (192, 256), {"coco_val_ap": 62.3, "params_m": 31.3, "gflops": 63.81},
             MMPOSE_SPEED),
-    _preset("cpm-128x96", cpm, CPM, (96, 128), stages=3, channels=32, stage1_channels=128),  # 3 slim stages
+    _preset("cpm-128x96", cpm, CPM, (96, 128), stages=3, channels=32, stage1_channels=128,
+            learned={"pck@0.1": 0.945, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),  # 3 slim stages
     _preset("cpn-r50-256x192", cpn, CPN, (192, 256), {"coco_val_ap": 69.4, "params_m": 27.0, "gflops": 6.2},
             HRNET_TABLE_OTHERS + "; CPN+OHKM, their detector", depth=50),
-    _preset("cpn-r18-128x96", cpn, CPN, (96, 128), depth=18, channels=128),
+    _preset("cpn-r18-128x96", cpn, CPN, (96, 128), depth=18, channels=128,
+            learned={"pck@0.1": 0.971, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
 ]
 
 # The one table: every preset by name, in the survey's order within each family.

@@ -2,8 +2,8 @@
 (posekit.data.synthetic) lower its training loss (the pattern of tests/engine/test_learning_synthetic.py,
 tiny). To keep each test a few seconds, the presets are built at 96x64 and trained in batches of 4.
 
-The slow tests train each preset for two minutes with the learning-proof recipe:
-``pytest -m slow tests/models/test_regression_learning.py``."""
+The learning proof of every family (minutes of training, PCK on held-out people) is
+tests/engine/test_learning_zoo.py."""
 import numpy as np
 import pytest
 
@@ -42,24 +42,3 @@ def test_loss_falls_in_twenty_steps(name, people, tmp_path):
     assert len(loss) == 20 and np.isfinite(loss).all()
     first, last = np.median(loss[:5]), np.median(loss[-5:])  # medians: RLE's likelihood has spikes
     assert last < first - 0.3 * abs(first)
-
-
-
-@pytest.fixture(scope="module")
-def synthetic_split():
-    from posekit.topdown.learning_proof import synthetic_instances
-
-    return synthetic_instances(6000, (96, 128), seed=1), synthetic_instances(300, (96, 128), seed=2)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["deeppose-r18-128x96", "deeppose-r18-128x96-cascade3", "integral-r18-128x96",
-                                  "rle-r18-128x96", "simcc-r18-128x96"])
-def test_two_minutes_on_synthetic_people(name, synthetic_split):
-    """Two CPU minutes from scratch at 128x96 with the learning-proof recipe (no flips); the figures
-    reached are the presets' ``learned`` entries, the bar here is only "it localises people"."""
-    from posekit.topdown.learning_proof import learn_synthetic
-
-    row = learn_synthetic(name, 2.0, *synthetic_split)
-    print(row)
-    assert row["PCK@0.1"] >= 0.3
