@@ -20,7 +20,7 @@ def _net(name: str, segmentation: bool, wheel=None):
     """The readable module (:mod:`posekit.pretrained.blazepose_nets`) filled with the cached weights."""
     from .weights import load_readable_net
 
-    return load_readable_net(name, segmentation, wheel) if name == "landmark_full" else load_readable_net(name, wheel=wheel)
+    return load_readable_net(name, segmentation, wheel)  # the detector has no segmentation branch to drop
 
 
 def make_runner(name: str, backend: str = "torch", wheel=None, segmentation: bool = True):
