@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..data.coco import CocoDataset
-    from ..pretrained import load
+    from ..estimators import load
     from ..topdown.calibration import fit_calibration
 
     gt = CocoDataset.load(args.gt)

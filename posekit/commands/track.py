@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.video import read_frames, video_info
     from ..errors import InputError
     from ..fileio import write_json
-    from ..pretrained import load
+    from ..estimators import load
     from ..skeletons import COCO17
     from ..structures import PoseSample
     from ..video.pipeline import TrackingOptions, smooth_tracks, track_frames
