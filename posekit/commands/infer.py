@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     with OutputFolder(args.out, "infer", resume=args.resume) as out:
         estimator = load_estimator(args, gt)
         done = {rec["path"]: rec for rec in out.done()}
-        records, ids, failed, people = [], {}, [], 0
+        records, ids, failed, people, resumed = [], {}, [], 0, 0
         images = [it for it in items if it.kind == "image"]
         for n, item in enumerate(tqdm(images, desc="infer", unit="img", disable=not images), start=1):
             if item.path in done:
@@ -116,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
                 records += rec["records"]
                 ids[item.path] = rec["image_id"]
                 people += len(rec["records"])
-                out.file(rec["overlay"]) if rec.get("overlay") else None
+                resumed += 1
+                if rec.get("overlay"):
+                    out.file(rec["overlay"])
                 continue
             try:
                 image_id = index.image_id(item.key, item.path) if index is not None else n
@@ -159,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
     for line in skipped:
         print(f"posekit infer: skipped {line}", file=sys.stderr)
     print(f"posekit infer: {len(items) - len(failed)} of {len(items)} inputs done, {people} people; "
-          f"output in {args.out}" + (f"; {len(failed)} failed" if failed else "") +
+          f"output in {args.out}" + (f"; {resumed} resumed" if resumed else "") +
+          (f"; {len(failed)} failed" if failed else "") +
           (f"; {len(skipped)} skipped" if skipped else ""), file=sys.stderr)
     for line in failed:
         print(f"  failed: {line}", file=sys.stderr)
