@@ -17,19 +17,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..geometry import box_iou
+
 __all__ = ["Detector", "GivenBoxes", "DetectorUnion", "box_iou", "box_nms"]
 
 Detector = Callable[..., "tuple[np.ndarray, np.ndarray]"]
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of x, y, w, h boxes: (N, 4) x (M, 4) -> (N, M)."""
-    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
-    lo = np.maximum(a[:, None, :2], b[None, :, :2])
-    hi = np.minimum(a[:, None, :2] + a[:, None, 2:], b[None, :, :2] + b[None, :, 2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), axis=2)
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
-    return inter / np.maximum(union, 1e-12)
 
 
 def box_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 
 from ..evaluation.oks import oks_matrix
+from ..geometry import box_iou
 from ..skeletons import get_skeleton
 from ..structures import PoseResult
 
@@ -59,19 +60,6 @@ class _Track:
         box = self.box.copy()
         box[:2] += shift
         return kp, box
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU between x, y, w, h boxes: (N, 4), (M, 4) -> (N, M)."""
-    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
-    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    union = a[:, None, 2] * a[:, None, 3] + b[None, :, 2] * b[None, :, 3] - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(union > 0, inter / union, 0.0)
 
 
 def assign(similarity: np.ndarray, threshold: float, method: str = "hungarian") -> list[tuple[int, int]]:
