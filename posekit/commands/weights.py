@@ -1,4 +1,4 @@
-"""``posekit weights import blazepose``: convert MediaPipe's BlazePose to safetensors in the cache."""
+"""``posekit weights import blazepose|person-ssd``: convert pretrained weights to safetensors in the cache."""
 from __future__ import annotations
 
 import argparse
@@ -6,19 +6,30 @@ import argparse
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("import", "list"), help="import: convert and cache; list: what is cached")
-    p.add_argument("name", nargs="?", default="blazepose", choices=("blazepose",))
-    p.add_argument("--wheel", help="a mediapipe-0.10.14 wheel file to read (default: installed mediapipe, "
-                                   "then $POSEKIT_MEDIAPIPE_WHEEL, ./wheels, ~/.cache/posekit/wheels)")
+    p.add_argument("name", nargs="?", default="blazepose", choices=("blazepose", "person-ssd"))
+    p.add_argument("--wheel", help="blazepose: a mediapipe-0.10.14 wheel file to read (default: installed "
+                                   "mediapipe, then $POSEKIT_MEDIAPIPE_WHEEL, ./wheels, ~/.cache/posekit/wheels)")
+    p.add_argument("--file", help="person-ssd: an OpenVINO IR .xml of person-detection-retail-0013, its .bin "
+                                  "beside it (default: the copy shipped with posekit)")
     p.add_argument("--force", action="store_true", help="convert again even if cached")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pretrained.weights import cache_dir, import_blazepose
+    from ..errors import ModelError
+    from ..pretrained.cache_manifest import problem
+    from ..pretrained.weights import cache_dir, import_blazepose, import_person_ssd
 
     if args.action == "list":
-        for f in sorted(cache_dir().glob("*.safetensors")):
-            print(f"{f}  {f.stat().st_size / 1e6:.1f} MB")
+        for f in sorted([*cache_dir().glob("*.safetensors"), *cache_dir().glob("*.onnx")]):
+            print(f"{f}  {f.stat().st_size / 1e6:.1f} MB  {problem(f) or 'ok'}")
         return 0
+    if args.name == "person-ssd":
+        if args.wheel:
+            raise ModelError("--wheel is for blazepose; person-ssd reads an OpenVINO IR file (--file PATH.xml)")
+        print(f"person_ssd: {import_person_ssd(args.file, force=args.force)}")
+        return 0
+    if args.file:
+        raise ModelError("--file is for person-ssd; blazepose reads a mediapipe wheel (--wheel PATH.whl)")
     for name, path in import_blazepose(args.wheel, force=args.force).items():
         print(f"{name}: {path}")
     return 0

@@ -8,6 +8,14 @@ spec in the file's metadata) under the cache folder, and never touches the netwo
 Where a wheel is looked for: ``$POSEKIT_MEDIAPIPE_WHEEL``, then ``mediapipe-*.whl``
 in ``$POSEKIT_WHEELS``, ``./wheels``, ``~/.cache/posekit/wheels`` and pip's download
 cache folders. The cache is ``$POSEKIT_CACHE`` or ``~/.cache/posekit``.
+
+Intel's person-detection-retail-0013 (Apache-2.0, Open Model Zoo) ships with posekit as
+package data (``posekit/pretrained/data/person-detection-retail-0013/``, OpenVINO IR);
+it is converted the same way on first use.
+
+Every converted file has its sha256 recorded beside it (:mod:`.cache_manifest`), checked
+on load: a damaged file is converted again from its source, or refused in one line when
+the source is gone.
 """
 from __future__ import annotations
 
@@ -15,6 +23,7 @@ import hashlib
 import json
 import os
 import zipfile
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +31,15 @@ import numpy as np
 from ..errors import ModelError
 from ..fileio import atomic_write
 
-__all__ = ["BLAZEPOSE_FILES", "cache_dir", "find_tflite", "import_blazepose", "load_graph_net", "load_readable_net"]
+__all__ = ["BLAZEPOSE_FILES", "PERSON_SSD_XML", "cache_dir", "find_tflite", "import_blazepose", "import_person_ssd",
+           "load_graph_net", "load_readable_net", "load_person_ssd"]
 
 BLAZEPOSE_FILES = {
     "detector": "mediapipe/modules/pose_detection/pose_detection.tflite",
     "landmark_full": "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
 }
 MEDIAPIPE_VERSION = "0.10.14"
+PERSON_SSD_XML = "data/person-detection-retail-0013/person-detection-retail-0013.xml"  # in posekit.pretrained
 
 
 def cache_dir() -> Path:
@@ -79,29 +90,38 @@ def _cached(name: str) -> Path:
     return cache_dir() / f"blazepose_{name}.safetensors"
 
 
+def _drop_derived(prefix: str) -> None:
+    """Exports made from a weights file that has just been (re)converted are stale."""
+    for f in cache_dir().glob(f"{prefix}*.onnx"):
+        f.unlink(missing_ok=True)
+
+
 def import_blazepose(wheel: str | os.PathLike | None = None, force: bool = False) -> dict[str, Path]:
-    """Convert both BlazePose networks to safetensors in the cache (once); returns their paths."""
-    from safetensors.numpy import save
+    """Convert both BlazePose networks to safetensors in the cache (once; again if damaged or
+    ``force``); returns their paths. Looks for the weights as first use does (:func:`find_tflite`)."""
+    from .cache_manifest import ensure
 
-    from .graph import spec_from_tflite
-    from .tflite_reader import read_tflite
+    if wheel is not None and not Path(wheel).is_file():
+        raise ModelError(f"{wheel}: no such wheel file")
 
-    out = {}
-    for name, member in BLAZEPOSE_FILES.items():
-        target = _cached(name)
-        if target.is_file() and not force:
-            out[name] = target
-            continue
+    def build(name: str, member: str) -> None:
+        from safetensors.numpy import save
+
+        from .graph import spec_from_tflite
+        from .tflite_reader import read_tflite
+
         data, source = find_tflite(member, wheel)
         graph = read_tflite(data, source)
         layers, weights = spec_from_tflite(graph)
         meta = {"format": "posekit-graph-1", "layers": json.dumps(layers), "inputs": json.dumps(graph.inputs),
                 "outputs": json.dumps(graph.outputs), "source": source,
                 "source_sha256": hashlib.sha256(data).hexdigest(), "license": "Apache-2.0 (MediaPipe)"}
-        with atomic_write(target) as f:
+        with atomic_write(_cached(name)) as f:
             f.write(save({k: np.ascontiguousarray(v) for k, v in weights.items()}, metadata=meta))
-        out[name] = target
-    return out
+        _drop_derived(f"blazepose_{name}")
+
+    return {name: ensure(_cached(name), lambda n=name, m=member: build(n, m), force)
+            for name, member in BLAZEPOSE_FILES.items()}
 
 
 def load_graph_net(name: str, wheel: str | os.PathLike | None = None):
@@ -111,9 +131,7 @@ def load_graph_net(name: str, wheel: str | os.PathLike | None = None):
 
     from .graph import GraphNet
 
-    path = _cached(name)
-    if not path.is_file():
-        import_blazepose(wheel)
+    path = import_blazepose(wheel)[name]
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata()
@@ -145,3 +163,58 @@ def load_readable_net(name: str, segmentation: bool = True, wheel: str | os.Path
         raise ModelError(f"unknown BlazePose network {name!r}; use 'detector' or 'landmark_full'")
     load_from_graph(module, load_graph_net(name, wheel), outputs, source=str(_cached(name)))
     return module.eval().requires_grad_(False).to(memory_format=torch.channels_last)
+
+
+def _person_ssd_cached() -> Path:
+    return cache_dir() / "person_ssd.safetensors"
+
+
+def import_person_ssd(file: str | os.PathLike | None = None, force: bool = False) -> Path:
+    """Convert person-detection-retail-0013 (OpenVINO IR ``file``, by default the copy shipped
+    with posekit) to safetensors in the cache (once; again if damaged or ``force``)."""
+    from .cache_manifest import ensure, sha256_file
+
+    xml = Path(file) if file is not None else Path(str(resources.files(__package__) / PERSON_SSD_XML))
+    if file is not None and not xml.is_file():
+        raise ModelError(f"{xml}: no such OpenVINO IR file")
+
+    def build() -> None:
+        from safetensors.torch import save
+
+        from .openvino_reader import read_ir
+        from .person_ssd_mapping import detection_config, load_from_ir
+        from .person_ssd_net import PersonSSDNet
+
+        if not xml.is_file():
+            raise ModelError(f"{xml}: the person detector's weights are missing (reinstall posekit, or "
+                             f"'posekit weights import person-ssd --file PATH.xml')")
+        graph = read_ir(xml)
+        net = load_from_ir(PersonSSDNet(), graph)
+        meta = {"format": "posekit-person-ssd-1", "config": json.dumps(detection_config(graph)),
+                "source": str(xml), "source_sha256": sha256_file(xml) + " " + sha256_file(xml.with_suffix(".bin")),
+                "license": "Apache-2.0 (Intel Open Model Zoo, person-detection-retail-0013)"}
+        state = {k: v.detach().contiguous() for k, v in net.state_dict().items()}
+        with atomic_write(_person_ssd_cached()) as f:
+            f.write(save(state, metadata=meta))
+        _drop_derived("person_ssd")
+
+    return ensure(_person_ssd_cached(), build, force)
+
+
+def load_person_ssd():
+    """The cached person detector: (:class:`~posekit.pretrained.person_ssd_net.PersonSSDNet` in eval
+    mode, its decoding settings as read from the IR's PriorBoxClustered and DetectionOutput layers)."""
+    from safetensors import safe_open
+
+    from .person_ssd_net import PersonSSDNet
+
+    path = import_person_ssd()
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            config = json.loads(f.metadata()["config"])
+            state = {k: f.get_tensor(k) for k in f.keys()}
+        net = PersonSSDNet(priors=len(config["prior_widths"]), classes=config["num_classes"])
+        net.load_state_dict(state)
+    except (OSError, KeyError, ValueError, RuntimeError, TypeError) as e:
+        raise ModelError(f"{path}: unreadable weights ({e}); run 'posekit weights import person-ssd --force'") from None
+    return net.eval().requires_grad_(False), config
