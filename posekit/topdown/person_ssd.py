@@ -156,7 +156,8 @@ class PersonSSD:
         """The network's outputs for ``image``: [loc (1, P*4), conf (1, P*2)]."""
         return self._run(self.preprocess(image))
 
-    def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, image: np.ndarray, image_id=None, file_name=None) -> tuple[np.ndarray, np.ndarray]:
+        """The detector interface of :mod:`posekit.topdown.detectors` (``image_id``, ``file_name`` unused)."""
         return self.decode(self.raw(image), image.shape[:2])
 
     def decode(self, raw: list[np.ndarray], image_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
