@@ -117,6 +117,7 @@ def load(name: str = "blazepose-full", detector: str | None = None, backend: str
             others = "+".join(p for p in parts if p != "blazepose")
             bp.detector = make_detector(others, gt, backend, detector_threshold)
             bp.own_detector = "blazepose" in parts
+            bp.trust_detector = all(p == "gt" or p.lower().endswith(".json") for p in parts if p != "blazepose")
         return bp
     ckpt = _checkpoint_path(name)
     if ckpt is None:

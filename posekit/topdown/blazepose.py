@@ -196,7 +196,9 @@ class BlazePose:
 
     ``detector`` adds another person detector (:mod:`posekit.topdown.detectors`): its boxes
     that no BlazePose detection overlaps (IoU <= ``config.union_iou``) are estimated too, from
-    an upright crop. With ``own_detector=False`` the external detector replaces BlazePose's.
+    an upright crop, and kept when the pose flag passes ``presence_threshold`` (unless
+    ``trust_detector``: given boxes). With ``own_detector=False`` the external detector
+    replaces BlazePose's.
     """
 
     def __init__(self, config: BlazePoseConfig | None = None, backend: str = "torch", wheel=None,
@@ -206,6 +208,9 @@ class BlazePose:
         self.config = config or BlazePoseConfig()
         self.backend = backend
         self.detector, self.own_detector = detector, own_detector
+        # boxes of a detector are people only if the landmark network's pose flag agrees; given
+        # boxes (ground truth, a detections file) are trusted as the top-down protocol does
+        self.trust_detector = False
         self._detector = make_runner("detector", backend, wheel)
         # landmarks, presence flag, heatmap, world landmarks: not the segmentation (half the cost)
         self._landmark = make_runner("landmark_full", backend, wheel, segmentation=False)
@@ -279,7 +284,7 @@ class BlazePose:
                     overlap = box_iou(extra, np.stack([f[2] for f in found])).max(axis=1)
                     extra, extra_scores = extra[overlap <= cfg.union_iou], extra_scores[overlap <= cfg.union_iou]
                 found += self._box_rois(extra, extra_scores)
-                given = not self.own_detector
+                given = self.trust_detector
         if not found:
             return _empty(image_id)
         crops = np.stack([_warp(image, roi, LANDMARK_SIZE, replicate=True) for _, roi, _ in found]).astype(np.float32) / 255.0
@@ -295,7 +300,7 @@ class BlazePose:
         kps = np.stack([found[i][1].to_image(xy[i, :33]) for i in keep])
         vis = 1 / (1 + np.exp(-lm[keep, :33, 3]))
         scores = np.array([found[i][0] for i in keep]) * flag[keep]
-        if cfg.tiling and len(keep) > 1:  # the same person seen in several windows
+        if (cfg.tiling or self.detector is not None) and len(keep) > 1:  # one person seen by several windows/detectors
             from ..postprocess.nms import oks_nms
 
             span = kps.max(axis=1) - kps.min(axis=1)
