@@ -7,7 +7,7 @@ block's input, and the shortcut: the block's input itself, or max-pool + 1x1), t
 first convolution and the input normalisation down to the ``Parameter``. Every
 convolution's kernel shape, stride, padding and groups is checked against the module's,
 biases are the constant ``Add`` after each convolution (batch normalisation folded by the
-converter). A graph that does not fit raises a one-line
+converter); every convolution of the file must find its place. A graph that does not fit raises a one-line
 :class:`~posekit.errors.ModelError` naming the first layer that does not.
 
 :func:`detection_config` reads the decoding settings of the ``PriorBoxClustered`` and
@@ -32,6 +32,7 @@ _SUPPORTED = {"code_type": "caffe.PriorBoxParameter.CENTER_SIZE", "share_locatio
 class _Fill:
     def __init__(self, graph: IRGraph):
         self.g = graph
+        self.used: set[int] = set()
 
     def fail(self, layer: IRLayer, problem: str):
         raise ModelError(f"{self.g.source}: {layer.describe()}: {problem}")
@@ -71,6 +72,7 @@ class _Fill:
         with torch.no_grad():
             conv.weight.copy_(torch.from_numpy(kernel))
             conv.bias.copy_(torch.from_numpy(bias))
+        self.used.add(layer.id)
         return self.g.producer(layer, 0)[0]
 
     def prelu(self, act: nn.PReLU, layer: IRLayer, what: str) -> IRLayer:
@@ -152,6 +154,10 @@ class _Fill:
                 scale = scale * c
             x = live[0]
         self.expect(x, ("Parameter",), "the network's input")
+        unused = [lay for lay in self.g.topological()
+                  if lay.type in ("Convolution", "GroupConvolution") and lay.id not in self.used]
+        if unused:
+            self.fail(unused[0], f"a convolution with no place in {type(net).__name__}")
         with torch.no_grad():
             net.input_scale.copy_(torch.from_numpy(scale).view(1, 3, 1, 1))
             net.input_shift.copy_(torch.from_numpy(shift).view(1, 3, 1, 1))
