@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 REAL = ROOT / "data/mmpose_tests/posetrack18/videos/000001_mpiinew_test/000001_mpiinew_test.mp4"
-CHOICES = ["blazepose", "ssd", "blazepose+ssd", "blazepose+ssd@accurate", "blazepose+ssd@keyframes2"]
+CHOICES = ["blazepose", "blazepose@detect4", "ssd@detect4", "blazepose+ssd", "blazepose+ssd@detect4",
+           "blazepose+ssd@detect8", "blazepose+ssd@accurate,detect4"]
 
 
 def clips(n: int, frames: int, width: int, height: int, people: int, seed: int):
@@ -43,11 +44,13 @@ def tracker_for(choice: str):
     import posekit
     from posekit.video.pipeline import TrackingOptions
 
-    detector, _, mode = choice.partition("@")
-    options = {"tiling": True} if mode == "accurate" else {}
+    detector, _, modes = choice.partition("@")
+    modes = modes.split(",") if modes else []
+    options = {"tiling": True} if "accurate" in modes else {}
     est = posekit.load("blazepose-full", detector=detector, **options)
-    keyframes = 2 if mode == "keyframes2" else 1
-    return est, TrackingOptions(keyframe_interval=keyframes)
+    keyframes = next((int(m[9:]) for m in modes if m.startswith("keyframes")), 1)
+    detect = next((int(m[6:]) for m in modes if m.startswith("detect")), 1)
+    return est, TrackingOptions(keyframe_interval=keyframes, detect_interval=detect)
 
 
 def run(est, options, frames):
@@ -55,13 +58,14 @@ def run(est, options, frames):
 
     from posekit.video.pipeline import smooth_tracks, track_frames
 
-    def estimate(f, t):
-        r = est.predict(f, image_id=t)
+    def coco(r):
+        views = {k: v for k, v in r.views.items() if k == "alignment"}
         return replace(r, keypoints=r.views["coco17"][0], keypoint_scores=r.views["coco17"][1], skeleton="coco17",
-                       views={})
+                       views=views)
 
     start = time.perf_counter()
-    results, runs = track_frames(iter(frames), estimate, options)
+    results, runs = track_frames(iter(frames), lambda f, t: coco(est.predict(f, image_id=t)), options,
+                                 lambda f, t, last: coco(est.follow(f, last, image_id=t)))
     results, _ = smooth_tracks(results, "one-euro")
     return results, time.perf_counter() - start, runs
 

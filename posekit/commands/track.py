@@ -18,6 +18,8 @@ from pathlib import Path
 # The default detector of `posekit track` with BlazePose: its own (face-driven) detector
 # finds people facing the camera; the full-body SSD adds people turned away or small.
 TRACK_DETECTOR = "blazepose+ssd"
+# Detection every few frames, tracking-mode crops between (see TrackingOptions).
+DETECT_INTERVAL = 4
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,6 +31,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--smooth", choices=("one-euro", "savgol", "none"), default="one-euro")
     p.add_argument("--keyframe-interval", type=int, default=1,
                    help="run the estimator every K frames and follow optical flow between (default 1: every frame)")
+    p.add_argument("--detect-interval", type=int, default=DETECT_INTERVAL,
+                   help="run the person detector every D frames; between, each person's crop follows their pose "
+                        f"in the previous frame (default {DETECT_INTERVAL}; 1: detect in every frame)")
     p.add_argument("--skeleton", default="coco17", help="keypoint set of the outputs (default coco17)")
     p.add_argument("--max-frames", type=int, default=0, help="stop after N frames (0: all)")
     p.add_argument("--keypoint-threshold", type=float, default=0.5, help="overlay draws keypoints above this")
@@ -62,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
     with OutputFolder(args.out, "track") as out:
         estimator = load_estimator(args)
-        options = TrackingOptions(smooth=args.smooth, keyframe_interval=max(1, args.keyframe_interval), fps=fps)
+        options = TrackingOptions(smooth=args.smooth, keyframe_interval=max(1, args.keyframe_interval),
+                                  detect_interval=max(1, args.detect_interval), fps=fps)
         sizes: list[tuple[int, int]] = []
 
         def frames():
@@ -70,15 +76,17 @@ def run(args: argparse.Namespace) -> int:
                 sizes.append(f.shape[:2])
                 yield f
 
-        def estimate(frame, t):
-            result = estimator.predict(frame, image_id=t)
-            kp, ks = keypoints_as(result, skeleton)
+        def as_output(result):
             from dataclasses import replace
 
-            return replace(result, keypoints=kp, keypoint_scores=ks, skeleton=skeleton.name, views={})
+            kp, ks = keypoints_as(result, skeleton)
+            keep = {k: v for k, v in result.views.items() if k == "alignment"}  # BlazePose's tracking crops
+            return replace(result, keypoints=kp, keypoint_scores=ks, skeleton=skeleton.name, views=keep)
 
+        follow = getattr(estimator, "follow", None)
         start = time.perf_counter()
-        results, runs = track_frames(frames(), estimate, options)
+        results, runs = track_frames(frames(), lambda f, t: as_output(estimator.predict(f, image_id=t)), options,
+                                     (lambda f, t, last: as_output(follow(f, last, image_id=t))) if follow else None)
         elapsed = time.perf_counter() - start
         if not results:
             raise InputError(f"{args.video}: no frame could be read")

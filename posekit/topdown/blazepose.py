@@ -22,6 +22,9 @@ from ..structures import PoseResult
 __all__ = ["BlazePoseConfig", "BlazePose", "ssd_anchors", "decode_detections", "weighted_nms", "Roi"]
 
 DETECTOR_SIZE, LANDMARK_SIZE, HEATMAP_SIZE = 224, 256, 64
+# The view holding each person's two alignment points (hip centre, scale point) as the landmark
+# network predicts them (its outputs 33 and 34): the next frame's crop in tracking mode.
+ALIGNMENT = "alignment"
 _TO_COCO = mapping(BLAZEPOSE33, COCO17)
 
 
@@ -261,15 +264,28 @@ class BlazePose:
         return [(float(si), Roi(bi[0] + bi[2] / 2, bi[1] + bi[3] / 2, max(bi[2], bi[3]) * self.config.box_scale, 0.0), bi)
                 for bi, si in zip(b, s)]
 
+    def follow(self, image, previous: PoseResult, image_id: int = 0) -> PoseResult:
+        """The people of ``previous`` (the last frame's result) in ``image``, without the detector.
+
+        MediaPipe's tracking mode: each person's crop comes from the alignment points the
+        landmark network predicted in the previous frame (the ``"alignment"`` view); a person
+        whose pose flag falls below ``presence_threshold`` is lost until the next detection."""
+        align = previous.views.get(ALIGNMENT)
+        if align is None or not len(align[0]):
+            return _empty(image_id)
+        rois = [roi_from_detection(a, self.config.crop_scale) for a in align[0]]
+        return self.predict(image, rois=rois, image_id=image_id, trust=False)
+
     def predict(self, image, boxes: np.ndarray | None = None, image_id: int = 0,
                 rois: Sequence[Roi] | None = None, file_name: str | None = None,
-                box_scores: np.ndarray | None = None) -> PoseResult:
-        """Every person's pose; ``boxes`` (x, y, w, h) or landmark ``rois`` replace the detector."""
+                box_scores: np.ndarray | None = None, trust: bool = True) -> PoseResult:
+        """Every person's pose; ``boxes`` (x, y, w, h) or landmark ``rois`` replace the detector
+        (and are trusted to hold a person unless ``trust=False``)."""
         from ..data.images import as_rgb
 
         image = as_rgb(image)
         cfg = self.config
-        given = boxes is not None or rois is not None
+        given = (boxes is not None or rois is not None) and trust
         if rois is not None:
             found = [(1.0, r, np.array([r.cx - r.side / 2, r.cy - r.side / 2, r.side, r.side])) for r in rois]
         elif boxes is not None:
@@ -279,7 +295,7 @@ class BlazePose:
             if self.detector is not None:
                 extra, extra_scores = self.detector(image, image_id=image_id, file_name=file_name)
                 if len(extra) and found:
-                    from .detectors import box_iou
+                    from ..geometry import box_iou
 
                     overlap = box_iou(extra, np.stack([f[2] for f in found])).max(axis=1)
                     extra, extra_scores = extra[overlap <= cfg.union_iou], extra_scores[overlap <= cfg.union_iou]
@@ -298,6 +314,7 @@ class BlazePose:
         if len(keep) == 0:
             return _empty(image_id)
         kps = np.stack([found[i][1].to_image(xy[i, :33]) for i in keep])
+        align = np.stack([found[i][1].to_image(lm[i, 33:35, :2] / LANDMARK_SIZE) for i in keep])
         vis = 1 / (1 + np.exp(-lm[keep, :33, 3]))
         scores = np.array([found[i][0] for i in keep]) * flag[keep]
         if (cfg.tiling or self.detector is not None) and len(keep) > 1:  # one person seen by several windows/detectors
@@ -306,13 +323,14 @@ class BlazePose:
             span = kps.max(axis=1) - kps.min(axis=1)
             kept = oks_nms(kps, vis, scores, span[:, 0] * span[:, 1], BLAZEPOSE33.sigma_array(), cfg.pose_nms_oks)
             kept = kept[:cfg.max_people]
-            keep, kps, vis, scores = keep[kept], kps[kept], vis[kept], scores[kept]
+            keep, kps, vis, scores, align = keep[kept], kps[kept], vis[kept], scores[kept], align[kept]
         coco_xy = _TO_COCO.apply(kps)
         if self._calibration is not None:
             coco_xy = self._calibration.apply(coco_xy)
         coco_s = _TO_COCO.apply(vis[..., None])[..., 0]
         return PoseResult(image_id=image_id, keypoints=kps, keypoint_scores=vis, scores=scores,
-                          skeleton=BLAZEPOSE33.name, views={COCO17.name: (coco_xy, coco_s)})
+                          skeleton=BLAZEPOSE33.name, views={COCO17.name: (coco_xy, coco_s),
+                                                            ALIGNMENT: (align, np.ones(align.shape[:2]))})
 
     def __call__(self, image, boxes: np.ndarray | None = None) -> list[PoseResult]:
         result = self.predict(image, boxes)

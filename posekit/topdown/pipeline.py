@@ -66,6 +66,19 @@ class TopDownPipeline:
         return PoseResult(image_id=image_id, keypoints=kp[order], keypoint_scores=ks[order], scores=scores[order],
                           boxes=boxes[order], skeleton=self.skeleton.name)
 
+    def follow(self, image, previous: PoseResult, image_id: int = 0, padding: float = 1.2) -> PoseResult:
+        """The people of ``previous`` (the last frame's result) in ``image``, without the detector:
+        each crop is the box around the person's confident keypoints, enlarged by ``padding``."""
+        boxes = []
+        for kp, ks in zip(previous.keypoints, previous.keypoint_scores):
+            seen = kp[ks >= 0.3] if (ks >= 0.3).sum() >= 2 else kp
+            lo, hi = seen.min(0), seen.max(0)
+            centre, size = (lo + hi) / 2, (hi - lo) * padding
+            boxes.append([*(centre - size / 2), *size])
+        if not boxes:
+            return self.predict(image, boxes=np.zeros((0, 4)), image_id=image_id)
+        return self.predict(image, boxes=np.asarray(boxes), image_id=image_id, box_scores=previous.scores)
+
     def __call__(self, image, boxes: np.ndarray | None = None) -> list[PoseResult]:
         result = self.predict(image, boxes)
         return [result.person(i) for i in range(len(result))]

@@ -22,16 +22,28 @@ __all__ = ["TrackingOptions", "track_frames", "smooth_tracks", "track_arrays"]
 
 @dataclass(frozen=True)
 class TrackingOptions:
+    """``keyframe_interval``: the estimator runs every K frames, optical flow carries the poses
+    between. ``detect_interval``: the person detector runs every D frames; between, each
+    person's crop comes from their pose in the previous frame (MediaPipe's tracking mode, and
+    the detect-then-track loop of top-down trackers such as Xiao et al. 2018); people who appear
+    are found at the next detection."""
+
     smooth: Literal["one-euro", "savgol", "none"] = "one-euro"
     keyframe_interval: int = 1
+    detect_interval: int = 1
     fps: float = 25.0
     tracker: TrackerConfig = TrackerConfig()
 
 
 def track_frames(frames: Iterable[np.ndarray], estimate: Callable[[np.ndarray, int], PoseResult],
-                 options: TrackingOptions = TrackingOptions()) -> tuple[list[PoseResult], int]:
+                 options: TrackingOptions = TrackingOptions(),
+                 follow: Callable[[np.ndarray, int, PoseResult], PoseResult] | None = None
+                 ) -> tuple[list[PoseResult], int]:
     """Tracked poses per frame and the number of estimator runs. ``track_ids`` are set, also in the
-    frames before a track was confirmed; -1 marks people whose track never was."""
+    frames before a track was confirmed; -1 marks people whose track never was.
+
+    ``follow(frame, t, previous)`` estimates the previous frame's people without detection
+    (used between detections when ``options.detect_interval`` > 1)."""
     tracker = PoseTracker(options.tracker)
     flow = FlowPropagator() if options.keyframe_interval > 1 else None
     out, last, runs = [], None, 0
@@ -41,6 +53,11 @@ def track_frames(frames: Iterable[np.ndarray], estimate: Callable[[np.ndarray, i
             moved, confidence = flow.propagate(last, frame)
             if len(moved) and confidence.min() >= flow.min_confidence:
                 poses = replace(moved, image_id=t, track_ids=None)
+        if poses is None and follow is not None and last is not None and len(last) and t % options.detect_interval:
+            poses = follow(frame, t, last)
+            runs += 1
+            if flow is not None:
+                flow.start(frame)
         if poses is None:
             poses = estimate(frame, t)
             runs += 1
