@@ -317,7 +317,7 @@ class BlazePose:
         align = np.stack([found[i][1].to_image(lm[i, 33:35, :2] / LANDMARK_SIZE) for i in keep])
         vis = 1 / (1 + np.exp(-lm[keep, :33, 3]))
         scores = np.array([found[i][0] for i in keep]) * flag[keep]
-        if (cfg.tiling or self.detector is not None) and len(keep) > 1:  # one person seen by several windows/detectors
+        if (cfg.tiling or (self.detector is not None and not given)) and len(keep) > 1:  # seen by several windows/detectors
             from ..postprocess.nms import oks_nms
 
             span = kps.max(axis=1) - kps.min(axis=1)
