@@ -73,7 +73,7 @@ def head_boxes(samples: Sequence[PoseSample]) -> np.ndarray:
     upper neck and head top whose diagonal is that distance / 0.6, so that the MPII
     head size (0.6 * diagonal) equals the neck-to-top distance.
     """
-    from ..evaluation.pck import MPII_HEAD_SCALE
+    from ..oks import MPII_HEAD_SCALE
 
     neck, top = MPII16.index("upper_neck"), MPII16.index("head_top")
     out = []

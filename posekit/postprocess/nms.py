@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluation.oks import oks_matrix
+from ..oks import oks_matrix
 
 __all__ = ["oks_between", "oks_nms", "soft_oks_nms"]
 

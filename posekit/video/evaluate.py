@@ -33,7 +33,7 @@ class TrackEvaluation:
 
 def head_size_or_proxy(ann: dict) -> float:
     """PCKh's head size: 0.6 x the head box diagonal; a proxy box from the person's height otherwise."""
-    from ..evaluation.pck import MPII_HEAD_SCALE
+    from ..oks import MPII_HEAD_SCALE
 
     if ann.get("bbox_head"):
         w, h = ann["bbox_head"][2:4]

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..evaluation.oks import oks_matrix
+from ..oks import oks_matrix
 from ..skeletons import get_skeleton
 from ..structures import PoseResult
 
