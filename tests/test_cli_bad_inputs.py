@@ -23,6 +23,10 @@ BAD = {
     "wrong type": lambda d: (d / "number.json").write_text("42") and d / "number.json",
     "wrong records": lambda d: (d / "records.json").write_text(json.dumps([{"id": [1]}, {"category_id": {}}]))
     and d / "records.json",
+    "unhashable ids": lambda d: (d / "unhashable.json").write_text(json.dumps({
+        "images": [{"id": [1], "file_name": "a.jpg"}], "categories": [{"id": {}, "keypoints": ["a"]}],
+        "annotations": [{"id": [1], "image_id": [1], "category_id": {}, "keypoints": [1, 1, 2], "bbox": [0, 0, 1, 1]}]}))
+    and d / "unhashable.json",
 }
 
 
@@ -58,7 +62,7 @@ ARGV_GT = {
 # (verb, bad input) pairs known to fail, owned by a fix in progress: xfail, so the fix shows as XPASS.
 LEAD: set[tuple[str, str]] = set()
 # validate reads the file: it exits 1 for a file it parsed and found problems in
-EXIT = {("validate", "wrong type"): 1, ("validate", "wrong records"): 1}
+EXIT = {("validate", "wrong type"): 1, ("validate", "wrong records"): 1, ("validate", "unhashable ids"): 1}
 
 
 def verbs() -> list[str]:
@@ -93,7 +97,8 @@ def test_bad_input_gives_one_line_and_exit_2(verb, case, build, kind, tmp_path, 
     assert "Traceback" not in out + err
     if case == "validate":
         lines = [ln for ln in out.splitlines() if ln.strip()]
-        assert len(lines) <= 2 and str(argv[-1]) in lines[0], out  # the problem, then the summary
+        assert lines and all(ln.startswith(str(argv[-1])) for ln in lines), out  # each problem, then the summary
+        assert code == 2 or "problem" in lines[-1], out
     else:
         lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("\r")]
         errors = [ln for ln in lines if ln.startswith(f"posekit {verb}: error: ")]

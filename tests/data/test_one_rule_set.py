@@ -40,8 +40,7 @@ DELETE = object()
 RESULT_MUTATIONS = {  # each was accepted by eval, or refused as "malformed file", before one rule set
     "keypoint as a string": _set((2, "keypoints", 0), "12"),
     "score true": _set((2, "score"), True),
-    "boolean image id": _set((2, "image_id"), True),
-    "image id 1.0": _set((2, "image_id"), 1.0),
+    "image id as a float": lambda r: r[2].__setitem__("image_id", float(r[2]["image_id"])),  # 397133.0
     "unhashable image id": _set((2, "image_id"), [1]),
     "unhashable category id": _set((2, "category_id"), {}),
     "keypoint 1e12": _set((2, "keypoints", 3), 1e12),
@@ -55,7 +54,7 @@ GT_MUTATIONS = {
     "unhashable annotation id": _set(("annotations", 3, "id"), [1]),
     "unhashable category id": _set(("annotations", 3, "category_id"), {}),
     "boolean image id": _set(("images", 0, "id"), True),
-    "image_id 1.0": _set(("annotations", 3, "image_id"), 1.0),
+    "image_id as a float": lambda d: d["annotations"][3].__setitem__("image_id", float(d["annotations"][3]["image_id"])),
     "keypoint as a string": _set(("annotations", 3, "keypoints", 0), "12"),
     "deleted file_name": _set(("images", 4, "file_name"), DELETE),
     "unhashable category": _set(("categories", 0, "id"), [1]),
@@ -89,6 +88,27 @@ def test_dataset_rule_is_shared(gt, name, tmp_path):
             evaluate_coco(given, res)
         assert str(e.value).startswith(str(problems[0])), (str(e.value), str(problems[0]))
         assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("value", [True, 1.0])
+def test_image_id_true_or_1_0_is_not_image_1(gt, value):
+    """An image whose id is 1: a result naming it ``true`` or ``1.0`` compares equal in Python
+    (True == 1.0 == 1) but is not a JSON integer; both validate and eval refuse it."""
+    gt = copy.deepcopy(gt)
+    old = gt["images"][0]["id"]
+    gt["images"][0]["id"] = 1
+    for a in gt["annotations"]:
+        if a["image_id"] == old:
+            a["image_id"] = 1
+    res = _results(gt)
+    res[0]["image_id"] = 1
+    assert not results_problems(res, None, gt)
+    res[0]["image_id"] = value
+    problems = results_problems(res, None, gt)
+    assert problems and problems[0].field == "image_id"
+    with pytest.raises(DataError) as e:
+        evaluate_coco(gt, res)
+    assert str(e.value).startswith(str(problems[0]))
 
 
 def test_unchanged_files_pass_both(gt):
