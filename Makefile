@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.posekit-installed
 DEMO_OUT ?= demo_out
-DEMO_IMAGE ?= ../shared/data/mmpose_tests/coco/000000000785.jpg
+DEMO_IMAGE ?= data/mmpose_tests/coco/000000000785.jpg
 # BlazePose's weights ship inside this wheel (Apache-2.0); posekit reads them from it, offline.
 WHEELS := wheels
 MP_STAMP := $(WHEELS)/.mediapipe-0.10.14

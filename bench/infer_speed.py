@@ -44,7 +44,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--backend", choices=("torch", "onnxruntime"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    shared = ROOT.parent / "shared" / "data"
+    shared = ROOT / "data"  # bundled real data
     paths = args.images or [str(shared / p) for p in DEFAULT]
 
     import torch

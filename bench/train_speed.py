@@ -32,7 +32,7 @@ from posekit.topdown.dataset import TopDownDataset, person_instances  # noqa: E4
 from posekit.topdown.transforms import RandomAugment  # noqa: E402
 from posekit.zoo import build_model  # noqa: E402
 
-SHARED = Path(os.environ.get("POSEKIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SHARED = ROOT / "data"  # the real data bundled with the repository
 
 
 def best_rate(fn, n_items: int, repeat: int) -> float:
@@ -80,8 +80,8 @@ def step_rate(name: str, ds_instances, batch: int, steps: int, repeat: int, devi
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--gt", default=str(SHARED / "coco_mini/annotations/person_keypoints_train2017.json"))
-    p.add_argument("--images", default=str(SHARED / "coco_mini/images/train2017"))
+    p.add_argument("--gt", default=str(SHARED / "coco_mini/annotations/person_keypoints_val2017.json"))
+    p.add_argument("--images", default=str(SHARED / "coco_mini/images/val2017"))
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--workers", type=int, default=2)
     args = p.parse_args()

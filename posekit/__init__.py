@@ -16,7 +16,7 @@ _LAZY = {
     "get_skeleton": "posekit.skeletons",
     "evaluate_coco": "posekit.evaluation",
     "PosekitError": "posekit.errors",
-    "load": "posekit.pretrained",
+    "load": "posekit.estimators",
     "build_model": "posekit.zoo",
     "PRESETS": "posekit.zoo",
 }

@@ -5,7 +5,7 @@ The CLI prints ``str(error)`` as one line and exits non-zero; library users catc
 """
 from __future__ import annotations
 
-__all__ = ["PosekitError", "DataError", "ValidationError", "SkeletonError", "ModelError", "InputError"]
+__all__ = ["PosekitError", "DataError", "ValidationError", "SkeletonError", "ModelError", "InputError", "OutputError"]
 
 
 class PosekitError(Exception):
@@ -46,3 +46,7 @@ class ModelError(PosekitError):
 
 class InputError(PosekitError):
     """An input image or video cannot be used."""
+
+
+class OutputError(PosekitError):
+    """An output folder or file cannot be written (read-only, full disk, another run writing it)."""

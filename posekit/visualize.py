@@ -34,25 +34,39 @@ def track_colour(track_id: int) -> tuple[int, int, int]:
 
 
 def draw_poses(image: np.ndarray, result: PoseResult, threshold: float = 0.5, view: str | None = None,
-               trails: dict | None = None) -> np.ndarray:
-    """A copy of RGB ``image`` with ``result``'s people drawn (``view``: e.g. 'coco17')."""
+               trails: dict | None = None, skeleton: Skeleton | str | None = None, boxes: bool = False) -> np.ndarray:
+    """A copy of RGB ``image`` with ``result``'s people drawn.
+
+    ``skeleton`` (or ``view``, e.g. 'coco17'): the keypoint set to draw, as
+    :func:`posekit.data.results.keypoints_as` gives it; ``boxes`` adds each person's box and
+    score. Keypoints below ``threshold`` and limbs with an end outside the image are not drawn.
+    """
     import cv2
 
+    from .data.results import keypoints_as
+
     out = np.ascontiguousarray(image.copy())
-    name = view or result.skeleton
-    kps, scores = (result.keypoints, result.keypoint_scores) if name == result.skeleton else result.views[name]
-    skel: Skeleton = get_skeleton(name)
+    target = skeleton if skeleton is not None else (view or result.skeleton)
+    kps, scores = keypoints_as(result, target)
+    skel: Skeleton = get_skeleton(target) if isinstance(target, str) else target
     scale = max(1, int(round(max(out.shape[:2]) / 640)))
+    h, w = out.shape[:2]
+    inside = lambda q: 0 <= q[0] < w and 0 <= q[1] < h  # noqa: E731
     for p in range(len(kps)):
         xy, s = kps[p], scores[p]
         tid = None if result.track_ids is None else int(result.track_ids[p])
+        if boxes and result.boxes is not None and p < len(result.boxes):
+            x, y, bw, bh = result.boxes[p]
+            cv2.rectangle(out, (int(x), int(y)), (int(x + bw), int(y + bh)), (255, 255, 255), scale, cv2.LINE_AA)
+            cv2.putText(out, f"{result.scores[p]:.2f}", (int(x) + 2, int(y) + 14 * scale), cv2.FONT_HERSHEY_SIMPLEX,
+                        0.45 * scale, (255, 255, 255), scale, cv2.LINE_AA)
         for a, b in skel.limbs:
-            if s[a] >= threshold and s[b] >= threshold:
+            if s[a] >= threshold and s[b] >= threshold and inside(xy[a]) and inside(xy[b]):
                 cv2.line(out, tuple(np.round(xy[a]).astype(int)), tuple(np.round(xy[b]).astype(int)),
                          limb_colour(skel.names[a], skel.names[b]),
                          2 * scale, cv2.LINE_AA)
         for k in range(len(xy)):
-            if s[k] >= threshold:
+            if s[k] >= threshold and inside(xy[k]):
                 cv2.circle(out, tuple(np.round(xy[k]).astype(int)), 2 * scale + 1, side_colour(skel.names[k]), -1,
                            cv2.LINE_AA)
         if tid is not None and tid >= 0:

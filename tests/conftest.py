@@ -1,4 +1,4 @@
-"""Shared fixtures: real annotated data from ../shared/data (see its README)."""
+"""Shared fixtures: real annotated data bundled in ./data (see its README), and optional extra data."""
 from __future__ import annotations
 
 import os
@@ -9,14 +9,25 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("POSEKIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+BUNDLED = ROOT / "data"
+# Optional: a larger set of real data beside the repository (not needed by the default suite).
+EXTRA = Path(os.environ.get("POSEKIT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"real test data not found at {SHARED} (set POSEKIT_SHARED_DATA)")
-    return SHARED
+    """The real data bundled with the repository (./data)."""
+    if not (BUNDLED / "README.md").is_file():
+        pytest.fail(f"the bundled real data is missing from {BUNDLED}")
+    return BUNDLED
+
+
+@pytest.fixture(scope="session")
+def extra_data() -> Path:
+    """Optional extra real data (../shared/data or $POSEKIT_SHARED_DATA): tests that need it skip without it."""
+    if not EXTRA.is_dir():
+        pytest.skip(f"optional extra data not found at {EXTRA} (set POSEKIT_SHARED_DATA)")
+    return EXTRA
 
 
 @pytest.fixture(scope="session")

@@ -40,8 +40,6 @@ KNOWN: set[tuple[str, str]] = {
     ("posekit.engine.config", "posekit.topdown.transforms"),
     ("posekit.engine.checkpoint", "posekit.zoo"),
     ("posekit.topdown.learning_proof", "posekit.zoo"),
-    # the lead's: pretrained <-> topdown.blazepose, resolved by posekit/estimators.py
-    ("posekit.pretrained", "posekit.topdown.blazepose"),
     # found by this test, owned by nobody yet: training and export build presets from the zoo
     ("posekit.topdown.training", "posekit.zoo"),
     ("posekit.compress.export", "posekit.zoo"),

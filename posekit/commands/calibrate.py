@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..data import load_any_dataset
     from ..errors import DataError
-    from ..pretrained import load
+    from ..estimators import load
     from ..skeletons import COCO17
     from ..topdown.calibration import fit_calibration
 

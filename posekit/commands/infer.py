@@ -1,9 +1,16 @@
-"""``posekit infer``: poses of every person in images, folders, videos or a webcam.
+"""``posekit infer``: poses of every person in images, folders, videos or a webcam, with any model.
 
-Writes ``DIR/results.json`` (COCO results, COCO-17 keypoints) and ``DIR/image_ids.json``
-(file -> image_id) for images, ``DIR/<video>.jsonl`` (one line per frame) for videos,
-and overlays under ``DIR/overlays/``. A bad input gets one line and the run goes on;
-a summary closes it, and the exit code is 1 if any input failed.
+``--model``: a pretrained model (``blazepose-full``), a run folder of ``posekit train`` or a
+``.safetensors`` checkpoint; ``--detector`` picks the person detector of a top-down model
+(``blazepose``, ``ssd``, ``gt``, a COCO detections file, or a union ``A+B``).
+
+Writes ``DIR/results.json`` (COCO results) and ``DIR/image_ids.json`` (input path -> image_id)
+for images, ``DIR/<video>.jsonl`` (one line per frame, with the keypoint names) for videos,
+``DIR/info.json`` (model, detector, keypoint names), and overlays under ``DIR/overlays/`` at the
+inputs' relative paths. Keypoints are COCO-17 unless ``--skeleton`` (or the ``--gt`` file's own
+keypoint set) says otherwise. Each finished image is journaled at once, so a crash loses nothing
+and ``--resume`` goes on where it stopped; a second run into the same ``--out`` is refused.
+A bad input gets one line and the run goes on; the exit code is 1 if any input failed.
 """
 from __future__ import annotations
 
@@ -11,176 +18,195 @@ import argparse
 import sys
 from pathlib import Path
 
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
-
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders, videos, or a webcam index (0)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--model", default="blazepose-full", help="pretrained model (default blazepose-full)")
-    p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch")
-    p.add_argument("--accurate", action="store_true",
-                   help="also detect on overlapping tiles and merge duplicate poses (OKS-NMS): finds small people, "
-                        "about 5x slower; applies the bundled COCO calibration unless --calibration says otherwise")
-    p.add_argument("--calibration", help="correct the COCO-17 keypoints: a file from posekit calibrate, 'coco' "
-                                         "(bundled, fitted on 53 people of coco_mini train2017) or 'none'")
-    p.add_argument("--score-threshold", type=float, default=0.5, help="person detector threshold (default 0.5)")
-    p.add_argument("--max-people", type=int, default=20)
-    p.add_argument("--gt", help="COCO file: take image_id from it (matched by file name)")
-    p.add_argument("--boxes", help="'gt' (boxes of --gt) or a COCO detections file: skip the detector")
+    add_model_arguments(p)
+    p.add_argument("--gt", help="a dataset (COCO, CrowdPose, MPII, ...): image ids from it (matched by the path "
+                                "relative to the input folder, then by file name) and its keypoint set")
+    p.add_argument("--boxes", help="same as --detector (kept for older scripts): 'gt' or a COCO detections file")
+    p.add_argument("--skeleton", help="keypoint set of the outputs: coco17 (default), blazepose33, crowdpose14, "
+                                      "mpii16, ... (mapped by keypoint name; missing points get score 0)")
     p.add_argument("--keypoint-threshold", type=float, default=0.5, help="overlay draws keypoints above this")
     p.add_argument("--no-overlays", action="store_true", help="write no overlay images or videos")
+    p.add_argument("--draw-boxes", action="store_true", help="draw each person's box and score on the overlays")
+    p.add_argument("--save-crops", action="store_true", help="also write each person's box crop under DIR/crops/")
     p.add_argument("--max-frames", type=int, default=0, help="stop videos and webcams after N frames (0: all)")
+    p.add_argument("--resume", action="store_true", help="go on with an interrupted run into the same --out")
 
 
-def _expand(inputs: list[str]) -> list[tuple[str, str]]:
-    from ..data.images import IMAGE_SUFFIXES
-
-    out = []
-    for item in inputs:
-        path = Path(item)
-        if item.isdigit() and not path.exists():
-            out.append(("webcam", item))
-        elif path.is_dir():
-            for f in sorted(path.rglob("*")):
-                suffix = f.suffix.lower()
-                if suffix in IMAGE_SUFFIXES:
-                    out.append(("image", str(f)))
-                elif suffix in VIDEO_SUFFIXES:
-                    out.append(("video", str(f)))
-        elif path.suffix.lower() in VIDEO_SUFFIXES:
-            out.append(("video", item))
-        else:
-            out.append(("image", item))
-    return out
+def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    """Model options shared by ``infer`` and ``track``."""
+    p.add_argument("--model", default="blazepose-full",
+                   help="blazepose-full (default), a run folder of posekit train, or a .safetensors checkpoint")
+    p.add_argument("--detector", help="person detector: blazepose, ssd, gt, DETS.json or a union such as "
+                                      "blazepose+ssd (default: BlazePose's own for blazepose-full, ssd otherwise)")
+    p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch")
+    p.add_argument("--device", default="cpu", help="torch device of a trained model (cpu, cuda, cuda:1)")
+    p.add_argument("--batch-size", type=int, default=32, help="person crops per forward pass (trained models)")
+    p.add_argument("--flip", action="store_true", help="flip test (trained models)")
+    p.add_argument("--accurate", action="store_true",
+                   help="BlazePose: also detect on overlapping tiles and merge duplicate poses (OKS-NMS): finds small "
+                        "people, about 5x slower; applies the bundled calibration unless --calibration says otherwise")
+    p.add_argument("--calibration", help="correct BlazePose's COCO-17 keypoints: a file from posekit calibrate, "
+                                         "'coco' (bundled, fitted on 53 people of coco_mini train2017) or 'none'")
+    p.add_argument("--score-threshold", type=float, default=None,
+                   help="person detector threshold (default: the detector's own, 0.5)")
+    p.add_argument("--max-people", type=int, default=20)
 
 
-def _boxes_by_image(args, gt) -> dict | None:
-    if not args.boxes:
-        return None
-    import numpy as np
+def load_estimator(args, gt=None):
+    """The estimator the model arguments describe."""
+    from ..errors import ModelError
+    from ..estimators import PRETRAINED, load
 
-    from ..errors import DataError
-    from ..fileio import read_json
-
-    if args.boxes == "gt":
-        if gt is None:
-            raise DataError("--boxes gt needs --gt")
-        records = [a for a in gt.annotations if not a.get("iscrowd") and a.get("num_keypoints", 1) > 0]
-    else:
-        from ..data.validate import detections_problems
-        from ..errors import ValidationError
-
-        records = read_json(args.boxes)
-        problems = detections_problems(records, args.boxes)
-        if problems:
-            raise ValidationError(problems)
-    out: dict = {}
-    for r in records:
-        out.setdefault(r["image_id"], []).append(r["bbox"])
-    return {k: np.asarray(v, np.float64) for k, v in out.items()}
+    if args.model in PRETRAINED:
+        if args.device != "cpu":
+            raise ModelError(f"{args.model} runs on the CPU (--device cpu); --device applies to trained models")
+        calibration = args.calibration if args.calibration is not None else ("coco" if args.accurate else None)
+        options = dict(max_people=args.max_people, tiling=args.accurate,
+                       calibration=None if calibration == "none" else calibration)
+        if args.score_threshold is not None:
+            options["score_threshold"] = args.score_threshold
+        return load(args.model, detector=args.detector, backend=args.backend, gt=gt,
+                    detector_threshold=args.score_threshold, **options)
+    return load(args.model, detector=args.detector, backend=args.backend, device=args.device, flip=args.flip,
+                gt=gt, detector_threshold=args.score_threshold, pose_nms=0.9 if args.accurate else None)
 
 
-def _calibration(args) -> str | None:
-    if args.calibration is None:
-        return "coco" if args.accurate else None
-    return None if args.calibration == "none" else args.calibration
+def _given_boxes_warning(estimator, image_id, key) -> str | None:
+    from ..topdown.detectors import GivenBoxes
+
+    det = getattr(estimator, "detector", None)
+    parts = getattr(det, "detectors", [det])
+    given = [d for d in parts if isinstance(d, GivenBoxes)]
+    if given and not any(d.has(image_id, key) for d in given):
+        return (f"{key}: {given[0].source} has no boxes for image_id {image_id}" +
+                ("" if given[0].source == "gt" else "; pass --gt so the images get the ids the detections use"))
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..data.coco import CocoDataset
     from ..data.images import read_image
-    from ..data.results import save_results
-    from ..errors import InputError
+    from ..data.inputs import GroundTruthIndex, expand_inputs
+    from ..data.outputs import OutputFolder
+    from ..data.results import results_to_records
+    from ..errors import InputError, PosekitError
     from ..fileio import write_json
-    from ..pretrained import load
+    from ..skeletons import get_skeleton
 
-    out = Path(args.out)
-    gt = CocoDataset.load(args.gt) if args.gt else None
-    by_name = {Path(img["file_name"]).name: img["id"] for img in gt.images} if gt else {}
-    boxes = _boxes_by_image(args, gt)
-    jobs = _expand(args.inputs)
-    estimator = load(args.model, backend=args.backend, score_threshold=args.score_threshold,
-                     max_people=args.max_people, tiling=args.accurate, calibration=_calibration(args))
-    results, ids, failed, people = [], {}, [], 0
-    images = [j for j in jobs if j[0] == "image"]
-    for n, (_, path) in enumerate(tqdm(images, desc="infer", unit="img", disable=not images), start=1):
-        try:
-            notes: list[str] = []
-            image = read_image(path, notes)
-            image_id = by_name.get(Path(path).name, n if not gt else None)
-            if image_id is None:
-                raise InputError(f"{path}: not among the images of {args.gt}")
-            result = estimator.predict(image, None if boxes is None else boxes.get(image_id, []), image_id)
-            results.append(result)
-            ids[path] = image_id
-            people += len(result)
-            if notes:
-                tqdm.write(f"{path}: note: {', '.join(notes)}", file=sys.stderr)
-            if not args.no_overlays:
-                _write_overlay(out / "overlays" / f"{Path(path).stem}.png", image, result, args.keypoint_threshold)
-        except InputError as e:
-            failed.append(str(e))
-            tqdm.write(str(e), file=sys.stderr)
-    if images:
-        save_results(results, out / "results.json", view="coco17")
-        write_json(out / "image_ids.json", ids, indent=True)
-    for kind, source in (j for j in jobs if j[0] != "image"):
-        try:
-            people += _video(estimator, kind, source, out, args)
-        except InputError as e:
-            failed.append(str(e))
-            print(e, file=sys.stderr)
-    print(f"posekit infer: {len(jobs) - len(failed)} of {len(jobs)} inputs done, {people} people; "
-          f"output in {out}" + (f"; {len(failed)} failed" if failed else ""), file=sys.stderr)
+    if args.boxes and not args.detector:
+        args.detector = args.boxes
+    gt = _load_gt(args.gt) if args.gt else None
+    skeleton = get_skeleton(args.skeleton) if args.skeleton else (gt.skeleton(gt.keypoint_category_ids()[0])
+                                                                  if gt is not None else get_skeleton("coco17"))
+    index = GroundTruthIndex(gt.images, args.gt) if gt is not None else None
+    items, skipped = expand_inputs(args.inputs)
+    with OutputFolder(args.out, "infer", resume=args.resume) as out:
+        estimator = load_estimator(args, gt)
+        done = {rec["path"]: rec for rec in out.done()}
+        records, ids, failed, people, resumed = [], {}, [], 0, 0
+        images = [it for it in items if it.kind == "image"]
+        for n, item in enumerate(tqdm(images, desc="infer", unit="img", disable=not images), start=1):
+            if item.path in done:
+                rec = done[item.path]
+                records += rec["records"]
+                ids[item.path] = rec["image_id"]
+                people += len(rec["records"])
+                resumed += 1
+                if rec.get("overlay"):
+                    out.file(rec["overlay"])
+                continue
+            try:
+                image_id = index.image_id(item.key, item.path) if index is not None else n
+                notes: list[str] = []
+                image = read_image(item.path, notes)
+                warning = _given_boxes_warning(estimator, image_id, item.key)
+                if warning:
+                    notes.append(warning)
+                result = estimator.predict(image, image_id=image_id, file_name=item.key)
+                recs = results_to_records([result], view=skeleton)
+                overlay = None
+                if not args.no_overlays:
+                    overlay = f"overlays/{Path(item.key).with_suffix('.png').as_posix()}"
+                    _write_overlay(out.file(overlay), image, result, args, skeleton)
+                if args.save_crops:
+                    _save_crops(out, item.key, image, result)
+                out.journal({"path": item.path, "image_id": image_id, "records": recs, "overlay": overlay})
+                records += recs
+                ids[item.path] = image_id
+                people += len(recs)
+                if notes:
+                    tqdm.write(f"{item.path}: note: {', '.join(notes)}", file=sys.stderr)
+            except (InputError, PosekitError) as e:
+                failed.append(str(e))
+                tqdm.write(str(e), file=sys.stderr)
+        if images:
+            write_json(out.file("results.json"), records)
+            write_json(out.file("image_ids.json"), ids, indent=True)
+        videos = [it for it in items if it.kind != "image"]
+        for item in videos:
+            try:
+                from .video_outputs import infer_video
+
+                people += infer_video(estimator, item, out, args, skeleton)
+            except InputError as e:
+                failed.append(str(e))
+                print(e, file=sys.stderr)
+        write_json(out.file("info.json"), _info(args, skeleton), indent=True)
+        out.commit()
+    for line in skipped:
+        print(f"posekit infer: skipped {line}", file=sys.stderr)
+    print(f"posekit infer: {len(items) - len(failed)} of {len(items)} inputs done, {people} people; "
+          f"output in {args.out}" + (f"; {resumed} resumed" if resumed else "") +
+          (f"; {len(failed)} failed" if failed else "") +
+          (f"; {len(skipped)} skipped" if skipped else ""), file=sys.stderr)
     for line in failed:
         print(f"  failed: {line}", file=sys.stderr)
     return 1 if failed else 0
 
 
-def _write_overlay(path: Path, image, result, threshold: float) -> None:
+def _load_gt(path: str):
+    from ..data.coco import CocoDataset
+
+    try:
+        from ..data import load_any_dataset
+    except ImportError:  # the reader table arrives with the validation work
+        return CocoDataset.load(path)
+    return load_any_dataset(path)
+
+
+def _info(args, skeleton) -> dict:
+    return {"model": args.model, "detector": args.detector, "skeleton": skeleton.name,
+            "keypoint_names": list(skeleton.names), "limbs": [list(l) for l in skeleton.limbs],
+            "coordinates": "image pixels, origin at the top-left corner of the top-left pixel"}
+
+
+def _write_overlay(path: Path, image, result, args, skeleton) -> None:
     import cv2
 
     from ..fileio import write_bytes
     from ..visualize import draw_poses
 
-    drawn = draw_poses(image, result, threshold, view="coco17" if "coco17" in result.views else None)
+    drawn = draw_poses(image, result, args.keypoint_threshold, skeleton=skeleton, boxes=args.draw_boxes)
     ok, png = cv2.imencode(".png", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
     write_bytes(path, png.tobytes())
 
 
-def _video(estimator, kind: str, source: str, out: Path, args) -> int:
-    """Frame by frame: JSONL of poses and an overlay video; returns the number of poses."""
-    import orjson
-    from tqdm import tqdm
+def _save_crops(out, key: str, image, result) -> None:
+    import cv2
 
-    from ..data.results import results_to_records
-    from ..data.video import read_frames, video_info, write_video
-    from ..errors import InputError
-    from ..fileio import atomic_write
-    from ..visualize import draw_poses
+    from ..fileio import write_bytes
 
-    fps, total = video_info(source)
-    stem = f"webcam{source}" if kind == "webcam" else Path(source).stem
-    poses = 0
-    with atomic_write(out / f"{stem}.jsonl") as f:
-        def overlays():
-            nonlocal poses
-            frames = tqdm(read_frames(source, args.max_frames), total=total, desc=stem, unit="frame")
-            for frame_id, rgb in enumerate(frames):
-                result = estimator.predict(rgb, image_id=frame_id)
-                people = [{k: r[k] for k in ("keypoints", "score", "bbox")}
-                          for r in results_to_records([result], view="coco17")]
-                f.write(orjson.dumps({"frame_id": frame_id, "people": people}) + b"\n")
-                poses += len(result)
-                yield draw_poses(rgb, result, args.keypoint_threshold, view="coco17")
-
-        if args.no_overlays:
-            frames = sum(1 for _ in overlays())
-        else:
-            frames = write_video(out / "overlays" / f"{stem}.mp4", overlays(), fps)
-        if frames == 0:
-            raise InputError(f"{source}: no frame could be read")
-    return poses
+    h, w = image.shape[:2]
+    stem = Path(key).with_suffix("").as_posix()
+    for i, (x, y, bw, bh) in enumerate(result.boxes):
+        x0, y0 = max(int(x), 0), max(int(y), 0)
+        x1, y1 = min(int(round(x + bw)), w), min(int(round(y + bh)), h)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_RGB2BGR))
+        write_bytes(out.file(f"crops/{stem}_{i:02d}.jpg"), jpg.tobytes())

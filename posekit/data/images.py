@@ -2,21 +2,24 @@
 
 Unreadable, truncated and empty files raise :class:`InputError` naming the file;
 greyscale, alpha, 16-bit and EXIF-rotated images are converted (and the
-conversion is reported through ``notes``); images beyond ``MAX_PIXELS`` are refused.
+conversion is reported through ``notes``); images beyond ``MAX_PIXELS`` (64 million pixels,
+e.g. 8000 x 8000; ``$POSEKIT_MAX_PIXELS`` changes it) are refused before they are decoded,
+so a small "decompression bomb" file cannot exhaust memory.
 """
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["read_image", "as_rgb", "MAX_PIXELS", "IMAGE_SUFFIXES"]
+__all__ = ["read_image", "as_rgb", "file_problem", "MAX_PIXELS", "IMAGE_SUFFIXES"]
 
-MAX_PIXELS = int(os.environ.get("POSEKIT_MAX_PIXELS", 120_000_000))
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+MAX_PIXELS = int(os.environ.get("POSEKIT_MAX_PIXELS", 64_000_000))
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 
 
 def read_image(path: str | os.PathLike, notes: list[str] | None = None) -> np.ndarray:
@@ -25,12 +28,17 @@ def read_image(path: str | os.PathLike, notes: list[str] | None = None) -> np.nd
 
     path = Path(path)
     notes = notes if notes is not None else []
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
+    problem = file_problem(path)
+    if problem:
+        raise InputError(f"{path}: {problem}")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: empty file")
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # PIL refuses files over twice this while reading the header
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():  # between 1x and 2x PIL only warns; the check below refuses
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+        with im:
             if im.width * im.height > MAX_PIXELS:
                 raise InputError(f"{path}: {im.width}x{im.height} is too large (over {MAX_PIXELS:,} pixels; "
                                  "set POSEKIT_MAX_PIXELS to allow it)")
@@ -44,8 +52,34 @@ def read_image(path: str | os.PathLike, notes: list[str] | None = None) -> np.nd
             return as_rgb(rotated, notes)
     except InputError:
         raise
+    except Image.DecompressionBombError as e:
+        raise InputError(f"{path}: too large (far over {MAX_PIXELS:,} pixels, not decoded; "
+                         "set POSEKIT_MAX_PIXELS to allow it)") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise InputError(f"{path}: unreadable or truncated image ({e})") from None
+
+
+def file_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` cannot be read as a file (None when it can): missing, a broken or looping
+    symbolic link, a folder, a FIFO or another special file."""
+    import stat
+
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return "broken symbolic link" if path.is_symlink() else "no such file"
+    except OSError as e:
+        if path.is_symlink():
+            return "symbolic link loop" if e.errno == 40 else f"unreadable symbolic link ({e.strerror})"
+        return f"cannot read ({e.strerror or e})"
+    if stat.S_ISDIR(st.st_mode):
+        return "a folder, not a file"
+    if stat.S_ISFIFO(st.st_mode):
+        return "a FIFO (named pipe), not a regular file"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    return None
 
 
 def _png_bit_depth(path: Path) -> int:

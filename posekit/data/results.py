@@ -16,7 +16,7 @@ from ..fileio import read_json, write_json
 from ..structures import PoseResult
 from .validate import results_problems
 
-__all__ = ["load_results", "save_results", "results_to_records", "records_to_results"]
+__all__ = ["load_results", "save_results", "results_to_records", "records_to_results", "keypoints_as"]
 
 
 def load_results(source: str | os.PathLike | list, gt: Any = None, path: str | None = None) -> list[dict]:
@@ -31,11 +31,40 @@ def load_results(source: str | os.PathLike | list, gt: Any = None, path: str | N
     return records
 
 
+def keypoints_as(result: PoseResult, skeleton) -> tuple[np.ndarray, np.ndarray]:
+    """``result``'s keypoints (N, K, 2) and scores (N, K) in keypoint set ``skeleton``.
+
+    The model's own set, one of ``result.views``, or else mapped by keypoint name from the
+    model's set (:func:`posekit.skeletons.mapping`); keypoints the model does not have are
+    (0, 0) with score 0, which COCO-style evaluation reads as not predicted.
+    """
+    name = getattr(skeleton, "name", skeleton)
+    if name in (None, result.skeleton) and getattr(skeleton, "names", None) in (None, _names(result.skeleton)):
+        return result.keypoints, result.keypoint_scores
+    if name in result.views:
+        return result.views[name]
+    from ..skeletons import mapping
+
+    m = mapping(result.skeleton, skeleton)
+    if not m.available.any():
+        from ..errors import SkeletonError
+
+        raise SkeletonError(f"the model's keypoints ({result.skeleton}) share no names with {name}")
+    return m.apply(result.keypoints), m.apply(result.keypoint_scores[..., None])[..., 0]
+
+
+def _names(skeleton: str):
+    from ..skeletons import SKELETONS
+
+    known = SKELETONS.get(skeleton)
+    return known.names if known is not None else None
+
+
 def results_to_records(results: Iterable[PoseResult], view: str | None = None) -> list[dict]:
-    """One record per person. ``view`` picks another keypoint set from ``PoseResult.views``."""
+    """One record per person. ``view`` picks another keypoint set (see :func:`keypoints_as`)."""
     records = []
     for r in results:
-        kp, ks = (r.keypoints, r.keypoint_scores) if view in (None, r.skeleton) else r.views[view]
+        kp, ks = keypoints_as(r, view)
         if len(kp) == 0:
             continue
         trip = np.concatenate([kp, ks[..., None]], axis=-1).reshape(len(kp), -1)

@@ -33,7 +33,9 @@ class BlazePoseConfig:
     accurate preset) also runs the detector on overlapping square tiles of side ``tile_fraction``
     of the shorter image side, so small people are seen at a useful scale, and removes the
     resulting duplicate poses by OKS-NMS (Papandreou et al. 2017) at ``pose_nms_oks``.
-    ``calibration``: a file from ``posekit calibrate`` correcting the COCO-17 view."""
+    ``calibration``: a file from ``posekit calibrate`` correcting the COCO-17 view.
+    ``union_iou``: an external detector's box counts as a new person when it overlaps no
+    BlazePose detection by more than this IoU."""
 
     score_threshold: float = 0.5
     presence_threshold: float = 0.5
@@ -47,6 +49,7 @@ class BlazePoseConfig:
     tile_fraction: float = 0.5
     pose_nms_oks: float = 0.5
     calibration: str | None = None
+    union_iou: float = 0.3
 
 
 def ssd_anchors() -> np.ndarray:
@@ -190,13 +193,19 @@ class BlazePose:
     ``estimator(image)`` returns one :class:`PoseResult` per person found;
     ``estimator.predict(image)`` one :class:`PoseResult` holding every person.
     ``boxes`` (x, y, w, h) replace the detector (the top-down evaluation protocol).
+
+    ``detector`` adds another person detector (:mod:`posekit.topdown.detectors`): its boxes
+    that no BlazePose detection overlaps (IoU <= ``config.union_iou``) are estimated too, from
+    an upright crop. With ``own_detector=False`` the external detector replaces BlazePose's.
     """
 
-    def __init__(self, config: BlazePoseConfig | None = None, backend: str = "torch", wheel=None):
+    def __init__(self, config: BlazePoseConfig | None = None, backend: str = "torch", wheel=None,
+                 detector=None, own_detector: bool = True):
         from ..pretrained.runtime import make_runner
 
         self.config = config or BlazePoseConfig()
         self.backend = backend
+        self.detector, self.own_detector = detector, own_detector
         self._detector = make_runner("detector", backend, wheel)
         # landmarks, presence flag, heatmap, world landmarks: not the segmentation (half the cost)
         self._landmark = make_runner("landmark_full", backend, wheel, segmentation=False)
@@ -233,21 +242,44 @@ class BlazePose:
         out.sort(key=lambda d: -d[0])
         return out
 
+    def boxes(self, image, image_id=None, file_name=None) -> tuple[np.ndarray, np.ndarray]:
+        """BlazePose's detector alone, as a detector of :mod:`posekit.topdown.detectors`."""
+        from ..data.images import as_rgb
+
+        found = self.detect(as_rgb(image))
+        return (np.stack([f[2] for f in found]) if found else np.zeros((0, 4)),
+                np.array([f[0] for f in found], np.float64))
+
+    def _box_rois(self, boxes: np.ndarray, scores: np.ndarray | None) -> list:
+        b = np.asarray(boxes, np.float64).reshape(-1, 4)
+        s = np.ones(len(b)) if scores is None else np.asarray(scores, np.float64)
+        return [(float(si), Roi(bi[0] + bi[2] / 2, bi[1] + bi[3] / 2, max(bi[2], bi[3]) * self.config.box_scale, 0.0), bi)
+                for bi, si in zip(b, s)]
+
     def predict(self, image, boxes: np.ndarray | None = None, image_id: int = 0,
-                rois: Sequence[Roi] | None = None) -> PoseResult:
+                rois: Sequence[Roi] | None = None, file_name: str | None = None,
+                box_scores: np.ndarray | None = None) -> PoseResult:
         """Every person's pose; ``boxes`` (x, y, w, h) or landmark ``rois`` replace the detector."""
         from ..data.images import as_rgb
 
         image = as_rgb(image)
         cfg = self.config
+        given = boxes is not None or rois is not None
         if rois is not None:
             found = [(1.0, r, np.array([r.cx - r.side / 2, r.cy - r.side / 2, r.side, r.side])) for r in rois]
-            boxes = np.stack([f[2] for f in found]) if found else np.zeros((0, 4))
-        elif boxes is None:
-            found = self.detect(image)
+        elif boxes is not None:
+            found = self._box_rois(boxes, box_scores)
         else:
-            found = [(1.0, Roi(b[0] + b[2] / 2, b[1] + b[3] / 2, max(b[2], b[3]) * cfg.box_scale, 0.0), b)
-                     for b in np.asarray(boxes, np.float64).reshape(-1, 4)]
+            found = self.detect(image) if self.own_detector else []
+            if self.detector is not None:
+                extra, extra_scores = self.detector(image, image_id=image_id, file_name=file_name)
+                if len(extra) and found:
+                    from .detectors import box_iou
+
+                    overlap = box_iou(extra, np.stack([f[2] for f in found])).max(axis=1)
+                    extra, extra_scores = extra[overlap <= cfg.union_iou], extra_scores[overlap <= cfg.union_iou]
+                found += self._box_rois(extra, extra_scores)
+                given = not self.own_detector
         if not found:
             return _empty(image_id)
         crops = np.stack([_warp(image, roi, LANDMARK_SIZE, replicate=True) for _, roi, _ in found]).astype(np.float32) / 255.0
@@ -257,7 +289,7 @@ class BlazePose:
         heat = outs[2]
         xy = refine_with_heatmap(lm[..., :2] / LANDMARK_SIZE, heat, cfg.refine_kernel, cfg.refine_min_confidence)
         # Given boxes assert a person is there; the detector's own finds must pass the pose flag.
-        keep = np.arange(len(found)) if boxes is not None else np.flatnonzero(flag >= cfg.presence_threshold)
+        keep = np.arange(len(found)) if given else np.flatnonzero(flag >= cfg.presence_threshold)
         if len(keep) == 0:
             return _empty(image_id)
         kps = np.stack([found[i][1].to_image(xy[i, :33]) for i in keep])

@@ -15,7 +15,7 @@ import numpy as np
 from ..structures import PoseResult
 from .keyframes import FlowPropagator
 from .smoothing import OneEuroFilter, jitter, savgol
-from .tracking import PoseTracker, TrackerConfig
+from .tracking import PoseTracker, TrackerConfig, apply_backfill
 
 __all__ = ["TrackingOptions", "track_frames", "smooth_tracks", "track_arrays"]
 
@@ -30,7 +30,8 @@ class TrackingOptions:
 
 def track_frames(frames: Iterable[np.ndarray], estimate: Callable[[np.ndarray, int], PoseResult],
                  options: TrackingOptions = TrackingOptions()) -> tuple[list[PoseResult], int]:
-    """Tracked poses per frame (``track_ids`` set; -1 until confirmed) and the number of estimator runs."""
+    """Tracked poses per frame and the number of estimator runs. ``track_ids`` are set, also in the
+    frames before a track was confirmed; -1 marks people whose track never was."""
     tracker = PoseTracker(options.tracker)
     flow = FlowPropagator() if options.keyframe_interval > 1 else None
     out, last, runs = [], None, 0
@@ -47,6 +48,7 @@ def track_frames(frames: Iterable[np.ndarray], estimate: Callable[[np.ndarray, i
                 flow.start(frame)
         tracked = tracker.update(poses)
         out.append(tracked)
+        apply_backfill(out, tracker.pop_backfill())
         last = tracked
     return out, runs
 
@@ -66,11 +68,14 @@ def track_arrays(results: list[PoseResult]) -> dict[int, tuple[np.ndarray, np.nd
 def smooth_tracks(results: list[PoseResult], method: str, fps: float = 25.0) -> tuple[list[PoseResult], dict]:
     """Smoothed copies of ``results`` and the jitter (px/frame^2) before and after, over all tracks."""
     if method == "none":
-        return results, {}
+        return results, {"note": "no smoothing"}
     out = [replace(r, keypoints=r.keypoints.copy()) for r in results]
-    before, after = [], []
+    before, after, short, unchanged = [], [], 0, 0
     for tid, (frames, kps) in track_arrays(results).items():
         if method == "savgol":
+            if len(kps) < 9:
+                short += 1
+                unchanged += len(kps) < 5  # a window of 3 fits a quadratic exactly
             smooth = savgol(kps, 9, 2)
         else:
             f = OneEuroFilter(fps=fps)
@@ -83,4 +88,7 @@ def smooth_tracks(results: list[PoseResult], method: str, fps: float = 25.0) -> 
             after.append(jitter(smooth))
     report = {"jitter_before": float(np.mean(before)) if before else float("nan"),
               "jitter_after": float(np.mean(after)) if after else float("nan")}
+    if short:
+        report["note"] = (f"{short} track(s) shorter than the Savitzky-Golay window of 9 frames were smoothed with a "
+                          f"shorter window; {unchanged} of under 5 frames are unchanged")
     return out, report

@@ -16,11 +16,12 @@ from typing import Literal
 
 import numpy as np
 
+from ..geometry import box_iou
 from ..oks import oks_matrix
 from ..skeletons import get_skeleton
 from ..structures import PoseResult
 
-__all__ = ["TrackerConfig", "PoseTracker", "box_iou", "assign"]
+__all__ = ["TrackerConfig", "PoseTracker", "box_iou", "assign", "apply_backfill"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ class _Track:
     hits: int = 1
     age: int = 0  # frames since the last match
     confirmed: bool = False
+    history: list = None  # type: ignore[assignment]  # (frame, detection) while tentative
+
+    def __post_init__(self) -> None:
+        self.history = list(self.history or [])
 
     def predicted(self) -> tuple[np.ndarray, np.ndarray]:
         shift = self.velocity * (self.age + 1)
@@ -55,19 +60,6 @@ class _Track:
         box = self.box.copy()
         box[:2] += shift
         return kp, box
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU between x, y, w, h boxes: (N, 4), (M, 4) -> (N, M)."""
-    a, b = np.asarray(a, np.float64).reshape(-1, 4), np.asarray(b, np.float64).reshape(-1, 4)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
-    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    union = a[:, None, 2] * a[:, None, 3] + b[None, :, 2] * b[None, :, 3] - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(union > 0, inter / union, 0.0)
 
 
 def assign(similarity: np.ndarray, threshold: float, method: str = "hungarian") -> list[tuple[int, int]]:
@@ -94,16 +86,27 @@ def assign(similarity: np.ndarray, threshold: float, method: str = "hungarian") 
 
 class PoseTracker:
     """Feed frames in order with :meth:`update`; each returned :class:`PoseResult` carries
-    ``track_ids`` (-1 for people whose track is not confirmed yet)."""
+    ``track_ids`` (-1 for people whose track is not confirmed yet).
+
+    A track confirmed at frame t was tentative in the frames before: :meth:`pop_backfill`
+    returns those (frame index, person index, track id) so a caller that keeps the earlier
+    results can give them the id too (:meth:`run` does), and no frame loses its people."""
 
     def __init__(self, config: TrackerConfig | None = None, sigmas: np.ndarray | None = None):
         self.config = config or TrackerConfig()
         self._sigmas = sigmas
         self.tracks: list[_Track] = []
         self._next_id = 0
+        self._frame = -1
+        self._backfill: list[tuple[int, int, int]] = []
 
     def reset(self) -> None:
-        self.tracks, self._next_id = [], 0
+        self.tracks, self._next_id, self._frame, self._backfill = [], 0, -1, []
+
+    def pop_backfill(self) -> list[tuple[int, int, int]]:
+        """(frame, person, track id) of detections made before their track was confirmed."""
+        out, self._backfill = self._backfill, []
+        return out
 
     def _similarity(self, result: PoseResult) -> np.ndarray:
         if not self.tracks or len(result) == 0:
@@ -126,9 +129,12 @@ class PoseTracker:
         """Ids are handed out at confirmation, so they count up without gaps."""
         track.confirmed, track.id = True, self._next_id
         self._next_id += 1
+        self._backfill += [(f, d, track.id) for f, d in track.history if f < self._frame]
+        track.history = []
 
     def update(self, result: PoseResult) -> PoseResult:
         cfg = self.config
+        self._frame += 1
         pairs = assign(self._similarity(result), cfg.threshold, cfg.matching)
         matched_tracks = {r for r, _ in pairs}
         ids = np.full(len(result), -1, dtype=np.int64)
@@ -142,6 +148,8 @@ class PoseTracker:
             t.keypoints, t.scores, t.box = result.keypoints[c].copy(), result.keypoint_scores[c].copy(), \
                 result.boxes[c].copy()
             t.hits, t.age = t.hits + 1, 0
+            if not t.confirmed:
+                t.history.append((self._frame, c))
             if not t.confirmed and t.hits >= cfg.min_hits:
                 self._confirm(t)
             if t.confirmed:
@@ -150,13 +158,13 @@ class PoseTracker:
             if i not in matched_tracks:
                 t.age += 1
                 if not t.confirmed:
-                    t.hits = 0  # confirmation needs consecutive matches
+                    t.hits, t.history = 0, []  # confirmation needs consecutive matches
         self.tracks = [t for t in self.tracks if t.age <= cfg.max_age and (t.confirmed or t.hits > 0)]
         matched_dets = {c for _, c in pairs}
         for c in range(len(result)):
             if c not in matched_dets:
                 t = _Track(-1, result.keypoints[c].copy(), result.keypoint_scores[c].copy(),
-                           result.boxes[c].copy(), np.zeros(2))
+                           result.boxes[c].copy(), np.zeros(2), history=[(self._frame, c)])
                 if cfg.min_hits <= 1:
                     self._confirm(t)
                     ids[c] = t.id
@@ -164,6 +172,16 @@ class PoseTracker:
         return replace(result, track_ids=ids)
 
     def run(self, frames: list[PoseResult]) -> list[PoseResult]:
-        """Track a whole sequence from a fresh state."""
+        """Track a whole sequence from a fresh state (earlier frames get their ids once confirmed)."""
         self.reset()
-        return [self.update(f) for f in frames]
+        out = []
+        for f in frames:
+            out.append(self.update(f))
+            apply_backfill(out, self.pop_backfill())
+        return out
+
+
+def apply_backfill(results: list[PoseResult], backfill: list[tuple[int, int, int]]) -> None:
+    """Give earlier results the ids of tracks confirmed later (see :meth:`PoseTracker.pop_backfill`)."""
+    for frame, person, tid in backfill:
+        results[frame].track_ids[person] = tid

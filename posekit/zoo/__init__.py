@@ -17,7 +17,7 @@ from .regression import (DEEPPOSE, INTEGRAL, MMPOSE_DEEPPOSE, MMPOSE_IPR, MMPOSE
                          deeppose, integral_regression, rle, simcc)
 from .specs import resolve_skeleton, skeleton_spec
 
-__all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "skeleton_spec", "resolve_skeleton",
+__all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "load_trained", "skeleton_spec", "resolve_skeleton",
            "simplebaseline", "hrnet", "hourglass", "cpm", "cpn", "deeppose", "integral_regression", "rle", "simcc"]
 
 # builder name (as a checkpoint's spec records it) -> function
@@ -156,3 +156,10 @@ def build_from_spec(spec: dict):
         spec["input_size"] = tuple(spec["input_size"])
     return builder(**spec)
 
+
+
+def load_trained(path):
+    """A trained model from a ``.safetensors`` checkpoint (or a run folder), rebuilt from its stored spec, in eval mode."""
+    from ..engine.checkpoint import load_model
+
+    return load_model(path)

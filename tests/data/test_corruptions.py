@@ -12,7 +12,7 @@ from posekit.data.corruptions import KINDS, corrupt, corrupt_coco, corrupt_folde
 from posekit.data.synthetic import make_scene
 from posekit.errors import InputError
 
-SHARED = Path(__file__).resolve().parents[2] / "../shared/data"
+SHARED = Path(__file__).resolve().parents[2] / "data"  # bundled real data
 
 
 @pytest.fixture(scope="module")

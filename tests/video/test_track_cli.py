@@ -35,3 +35,41 @@ def test_track_keyframes_and_eval_track(tmp_path, blazepose_cache):
     gt = next((tmp_path / "syn" / "posetrack").glob("*.json"))
     ev = run_cli("eval-track", "--gt", gt, "--results", out / "tracks.json", check=True)
     assert "MOTA" in ev.stdout
+
+
+def test_track_a_folder_of_frames_and_tell_errors_apart(shared_data, tmp_path, blazepose_cache):
+    frames = shared_data / "mmpose_tests" / "posetrack18" / "videos" / "000001_mpiinew_test"
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for f in sorted(frames.glob("*.jpg")):
+        (folder / f.name).write_bytes(f.read_bytes())
+    out = tmp_path / "out"
+    proc = run_cli("track", folder, "--out", out, "--smooth", "none", "--detector", "blazepose", check=True)
+    assert "no smoothing" in proc.stderr and "nan" not in proc.stderr
+    tracks = json.loads((out / "tracks.json").read_text())
+    assert {t["frame_id"] for t in tracks} == set(range(5))  # frame 0 included
+    info = json.loads((out / "info.json").read_text())
+    assert info["frames"] == 5 and len(info["keypoint_names"]) == 17
+    missing = run_cli("track", tmp_path / "nope.mp4", "--out", tmp_path / "o2")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    no_frames = run_cli("track", empty, "--out", tmp_path / "o3")
+    assert missing.returncode == no_frames.returncode == 2
+    assert "no such file" in missing.stderr and "no frame images" in no_frames.stderr
+    assert "Traceback" not in missing.stderr + no_frames.stderr
+
+
+def test_truncated_video_is_reported(tmp_path, blazepose_cache):
+    import numpy as np
+
+    path = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (160, 120))
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        writer.write(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8))
+    writer.release()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    proc = run_cli("track", path, "--out", tmp_path / "out", "--detector", "blazepose", "--no-overlay")
+    assert proc.returncode == 0, proc.stderr
+    assert any("of the 40 frames" in line and "truncated" in line for line in proc.stderr.splitlines()), proc.stderr

@@ -55,7 +55,7 @@ def test_tracker_keeps_ids_across_a_gap(similarity, matching):
     assert mot.switches.sum() == 0
     assert mot.mota >= 0.9
     assert len({int(i) for r in out for i in r.track_ids if i >= 0}) == 3  # the gap did not make a new id
-    assert (out[0].track_ids == -1).all() and (out[1].track_ids >= 0).all()  # born after confirmation
+    assert (out[0].track_ids >= 0).all() and (out[1].track_ids >= 0).all()  # frame 0 gets its ids once confirmed
 
 
 def test_clear_mot_by_hand():

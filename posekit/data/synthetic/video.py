@@ -29,14 +29,20 @@ P = {n: i for i, n in enumerate(POINTS)}
 
 
 def make_video(rng: np.random.Generator, width: int = 640, height: int = 480, frames: int = 50,
-               num_people: int = 3, occluder_prob: float = 0.5) -> list[Scene]:
-    """``frames`` scenes of ``num_people`` tracks over one static background."""
+               num_people: int = 3, occluder_prob: float = 0.5, walker_fraction: float = 0.75,
+               heights: tuple[float, float] = (0.3, 0.9), apart: bool = False) -> list[Scene]:
+    """``frames`` scenes of ``num_people`` tracks over one static background.
+
+    ``walker_fraction`` of the people walk across (the others stand, turning slowly, in any
+    view: front, side or back); ``heights`` is their height range as a fraction of the frame's;
+    ``apart`` places standing people in separate columns of the frame so they do not overlap.
+    """
     n, f = num_people, frames
     bg = background(rng, height, width)
     draw_clutter(rng, bg, int(rng.integers(2, 10)), 0.3 * min(width, height))
-    h = height * rng.uniform(0.3, 0.9, n)
+    h = height * rng.uniform(heights[0], heights[1], n)
     pelvis_y = 0.3 * height + 0.72 * h - 0.49 * h
-    walker = rng.random(n) < 0.75
+    walker = rng.random(n) < walker_fraction
     # Alternate directions so that people walking in opposite directions cross each other.
     direction = rng.choice([-1.0, 1.0]) * np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
     speed = h * rng.uniform(0.02, 0.04, n)  # pixels per frame: about 1.4 m/s at 25 fps
@@ -45,6 +51,8 @@ def make_video(rng: np.random.Generator, width: int = 640, height: int = 480, fr
     crossing = (width + 0.6 * h) / speed
     t_enter = f / 2 - rng.uniform(0.1, 0.9, n) * crossing
     stand_x = rng.uniform(0.1, 0.9, n) * width
+    if apart:
+        stand_x = (rng.permutation(n) + rng.uniform(0.35, 0.65, n)) / n * width
     stride, swing = rng.uniform(0.3, 0.5, n), rng.uniform(0.3, 0.7, n)
     phase0, phase_rate = rng.uniform(0, 2 * np.pi, n), 2 * np.pi * speed / (0.8 * h)
     yaw = np.where(walker, direction * np.pi / 2 + rng.uniform(-0.5, 0.5, n), rng.uniform(-np.pi, np.pi, n))

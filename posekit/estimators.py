@@ -1,0 +1,136 @@
+"""One path from any model to :class:`PoseResult`: ``posekit.load``.
+
+``posekit.load(NAME_or_RUN_DIR_or_CKPT, detector=..., backend=...)`` returns an estimator with
+one interface whatever the family: ``estimator(image) -> [PoseResult, ...]`` (one per person)
+and ``estimator.predict(image, image_id=...) -> PoseResult`` (everyone). ``infer``, ``track``
+and ``eval`` never branch on the family.
+
+- a pretrained model (``PRETRAINED``): BlazePose, weights read offline from local files;
+- a run folder of ``posekit train`` (its ``best.safetensors``, else ``last.safetensors``) or a
+  ``.safetensors`` checkpoint: a top-down model behind a person detector
+  (:class:`posekit.topdown.pipeline.TopDownPipeline`).
+
+A zoo preset named without weights is refused: posekit never runs random weights, and it
+downloads nothing.
+
+Detectors (``detector=``): ``"blazepose"`` (BlazePose's own), ``"ssd"`` (the person SSD shipped
+with posekit), ``"gt"`` (the boxes of ``gt=``), a COCO detections JSON file, or a union
+``"A+B"`` whose duplicates are removed by box NMS.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import ModelError
+
+__all__ = ["PRETRAINED", "load", "make_detector", "DEFAULT_DETECTOR"]
+
+# name -> (what it is, its paper). The one table of pretrained models.
+PRETRAINED = {
+    "blazepose-full": ("BlazePose detector + full landmark model (33 keypoints), MediaPipe 0.10.14 weights",
+                       "Bazarevsky et al., BlazePose: On-device Real-time Body Pose tracking, CVPRW 2020"),
+}
+
+# The detector a trained top-down model gets when none is named.
+DEFAULT_DETECTOR = "ssd"
+
+
+def _detector_part(part: str, gt=None, backend: str = "torch", score_threshold: float | None = None,
+                   blazepose=None):
+    from .topdown.detectors import GivenBoxes
+
+    if part == "blazepose":
+        if blazepose is None:
+            from .topdown.blazepose import BlazePose, BlazePoseConfig
+
+            cfg = BlazePoseConfig() if score_threshold is None else BlazePoseConfig(score_threshold=score_threshold)
+            blazepose = BlazePose(cfg, backend=backend)
+        return blazepose.boxes
+    if part == "ssd":
+        from .topdown.person_ssd import PersonSSD
+
+        return PersonSSD(backend=backend) if score_threshold is None else \
+            PersonSSD(backend=backend, score_threshold=score_threshold)
+    if part == "gt":
+        if gt is None:
+            raise ModelError("--detector gt needs the ground truth (--gt)")
+        records = [a for a in gt.annotations if not a.get("iscrowd") and a.get("num_keypoints", 1) > 0]
+        return GivenBoxes.from_records(records, source="gt")
+    if part.lower().endswith(".json"):
+        from .data.validate import detections_problems
+        from .errors import ValidationError
+        from .fileio import read_json
+
+        records = read_json(part)
+        problems = detections_problems(records, part)
+        if problems:
+            raise ValidationError(problems)
+        return GivenBoxes.from_records(records, source=part)
+    raise ModelError(f"unknown detector {part!r}: use blazepose, ssd, gt, a COCO detections .json file, "
+                     "or a union such as blazepose+ssd")
+
+
+def make_detector(spec: str, gt=None, backend: str = "torch", score_threshold: float | None = None,
+                  iou_threshold: float = 0.5, blazepose=None):
+    """A detector from its name (see the module docstring); ``A+B`` is a :class:`DetectorUnion`."""
+    from .topdown.detectors import DetectorUnion
+
+    parts = [p.strip() for p in spec.split("+") if p.strip()]
+    if not parts:
+        raise ModelError(f"empty detector name {spec!r}")
+    made = [_detector_part(p, gt, backend, score_threshold, blazepose) for p in parts]
+    return made[0] if len(made) == 1 else DetectorUnion(made, iou_threshold)
+
+
+def _checkpoint_path(source: str) -> Path | None:
+    p = Path(source)
+    if p.is_dir():
+        for name in ("best.safetensors", "last.safetensors"):
+            if (p / name).is_file():
+                return p / name
+        raise ModelError(f"{p}: a folder without best.safetensors or last.safetensors (not a posekit run)")
+    if p.suffix == ".safetensors" or p.is_file():
+        if not p.is_file():
+            raise ModelError(f"{p}: no such checkpoint")
+        return p
+    return None
+
+
+def load(name: str = "blazepose-full", detector: str | None = None, backend: str = "torch",
+         device: str = "cpu", flip: bool = False, pose_nms: float | None = None, gt=None,
+         detector_threshold: float | None = None, **options):
+    """An estimator for ``name``: a pretrained model, a run folder or a checkpoint file.
+
+    ``detector``: see the module docstring (default: BlazePose's own for BlazePose,
+    ``DEFAULT_DETECTOR`` for trained top-down models). ``flip`` and ``pose_nms`` (an OKS
+    threshold) apply to trained top-down models; ``options`` are BlazePose's config fields.
+    """
+    name = os.fspath(name)
+    if name in PRETRAINED:
+        from .topdown.blazepose import BlazePose, BlazePoseConfig
+
+        wheel = options.pop("wheel", None)
+        bp = BlazePose(BlazePoseConfig(**options), backend=backend, wheel=wheel)
+        if detector and detector != "blazepose":
+            parts = [p.strip() for p in detector.split("+")]
+            others = "+".join(p for p in parts if p != "blazepose")
+            bp.detector = make_detector(others, gt, backend, detector_threshold)
+            bp.own_detector = "blazepose" in parts
+        return bp
+    ckpt = _checkpoint_path(name)
+    if ckpt is None:
+        from .zoo import PRESETS
+
+        if name in PRESETS:
+            raise ModelError(f"zoo preset {name!r} has no trained weights (posekit downloads nothing and never runs "
+                             f"random weights): train it with `posekit train --preset {name}` and pass the run "
+                             "folder or its .safetensors file")
+        raise ModelError(f"unknown model {name!r}: a pretrained model ({', '.join(PRETRAINED)}), a run folder "
+                         "of posekit train, or a .safetensors checkpoint")
+    from .topdown.pipeline import TopDownPipeline
+    from .zoo import load_trained
+
+    model = load_trained(ckpt)
+    det = make_detector(detector or DEFAULT_DETECTOR, gt, backend, detector_threshold)
+    return TopDownPipeline(model, det, flip=flip, pose_nms=pose_nms, device=device)
