@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping
 from ..errors import DataError
 
 __all__ = ["dataset_problems", "results_problems", "detections_problems", "mpii_problems", "image_problems",
+           "tracks_problems",
            "file_kind", "plain_numbers", "plain_ints", "COORDINATE_LIMIT"]
 
 _NUMBER = (int, float)
@@ -291,6 +292,41 @@ def detections_problems(records: Any, path: str | None = None, gt: Any = None) -
             c.add(f"unknown image_id {r['image_id']!r} (not in the ground truth)", rec, "image_id")
         if "bbox" in r:
             _check_box(c, r["bbox"], rec, allow_empty=False)
+        if "score" in r and not _finite(r["score"]):
+            c.add(f"must be a finite number, got {r['score']!r}", rec, "score")
+    return c.items
+
+
+def tracks_problems(records: Any, path: str | None, num_keypoints: int, num_frames: int,
+                    image_index: Mapping[int, int] | None = None) -> list[DataError]:
+    """Every problem in a tracks file (``posekit track``'s tracks.json): records with a 0-based
+    integer ``frame_id`` below ``num_frames`` (or a ground-truth ``image_id`` in ``image_index``),
+    an integer ``track_id``, 3 * ``num_keypoints`` keypoint values and an optional finite score."""
+    c = _Collector(path)
+    if not isinstance(records, list):
+        c.add(f"a tracks file must be a JSON list of records, got {type(records).__name__}")
+        return c.items
+    for i, r in enumerate(records):
+        rec = f"track #{i}"
+        if not isinstance(r, Mapping):
+            c.add("record is not an object", rec)
+            continue
+        if "frame_id" in r:
+            if not _is_int(r["frame_id"]):
+                c.add(f"must be an integer, got {r['frame_id']!r}", rec, "frame_id")
+            elif not 0 <= r["frame_id"] < num_frames:
+                c.add(f"frame {r['frame_id']} is outside the video's {num_frames} frames", rec, "frame_id")
+        elif not (_is_int(r.get("image_id")) and image_index is not None and r["image_id"] in image_index):
+            c.add("needs a 0-based 'frame_id' or a ground-truth 'image_id'", rec, "frame_id")
+        if "track_id" not in r:
+            c.add("missing key", rec, "track_id")
+        elif not _is_int(r["track_id"]):
+            c.add(f"must be an integer, got {r['track_id']!r}", rec, "track_id")
+        if "keypoints" not in r:
+            c.add("missing key", rec, "keypoints")
+        else:
+            _check_numbers(c, r["keypoints"], 3 * num_keypoints, rec, "keypoints", f"x, y, score of {num_keypoints}",
+                           COORDINATE_LIMIT)
         if "score" in r and not _finite(r["score"]):
             c.add(f"must be a finite number, got {r['score']!r}", rec, "score")
     return c.items

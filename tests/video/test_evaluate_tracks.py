@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from posekit.errors import DataError
 from posekit.video.evaluate import evaluate_tracks
 from tests.conftest import run_cli
 
@@ -91,3 +92,29 @@ def test_swapped_ids_over_several_frames_count_switches(tmp_path):
     ev = evaluate_tracks(path, plain)
     assert int(ev.mot.misses.sum()) == 17 and int(ev.mot.switches.sum()) == 0
     assert ev.mot.mota == pytest.approx(1 - 17 / 170)
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("track_id", [1], "must be an integer"),
+    ("track_id", True, "must be an integer"),
+    ("frame_id", True, "must be an integer"),
+    ("frame_id", 9, "outside the video's 5 frames"),
+    ("score", None, "finite number"),
+])
+def test_bad_track_records_are_one_line(tmp_path, field, value, message):
+    path, anns = _two_people_video(tmp_path)
+    recs = [{"frame_id": a["image_id"] - 100, "track_id": a["track_id"], "keypoints": a["keypoints"], "score": 0.9}
+            for a in anns]
+    recs[3][field] = value
+    with pytest.raises(DataError) as e:
+        evaluate_tracks(path, recs)
+    assert "track #3" in str(e.value) and f"'{field}'" in str(e.value) and message in str(e.value)
+
+
+def test_ground_truth_without_track_ids_is_refused(tmp_path):
+    path, anns = _two_people_video(tmp_path)
+    d = json.loads(path.read_text())
+    del d["annotations"][0]["track_id"]
+    path.write_text(json.dumps(d))
+    with pytest.raises(DataError, match="no integer 'track_id'"):
+        evaluate_tracks(path, [])
