@@ -13,7 +13,7 @@ from pathlib import Path
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE.json",
-                   help="COCO keypoint dataset, COCO results file, or MPII (MMPose JSON) annotations")
+                   help="COCO keypoint dataset, COCO results or detections, tracks.json, or MPII (MMPose JSON)")
     p.add_argument("--gt", help="ground truth to check results files against (image ids, categories, K)")
     p.add_argument("--images", metavar="DIR",
                    help="folder the datasets' file_names are relative to: check every image exists and opens "
@@ -40,6 +40,11 @@ def _image_check(obj, kind: str, path: str, images: str | None) -> tuple[list, s
     if not images and files and not any((root / name).is_file() for _, name in files):
         return [], "images not checked: none beside the file; pass --images DIR"
     return v.image_problems(files, root, path, sizes), f"{len(files)} images checked"
+
+
+def _gt_keypoints(gt) -> int | None:
+    names = next((c.get("keypoints") for c in gt.get("categories", []) if c.get("keypoints")), None)
+    return len(names) if names else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
             problems = v.detections_problems(obj, path, gt)
         elif kind == "mpii":
             problems = v.mpii_problems(obj, path)
+        elif kind == "tracks":
+            first = obj[0].get("keypoints")
+            kt = k or (_gt_keypoints(gt) if gt else None) or (len(first) // 3 if isinstance(first, list) else 0)
+            problems = v.tracks_problems(obj, path, kt, float("inf"))
         else:
             problems = [DataError("neither a COCO dataset (images, annotations, categories), "
                                   "a results list nor MPII annotations", path)]

@@ -41,7 +41,8 @@ def plain_ints(values: Iterable) -> bool:
 
 def file_kind(obj: Any) -> str:
     """'dataset' (COCO keypoints), 'results' (COCO keypoint results), 'detections' (COCO person
-    boxes: results without keypoints), 'mpii' (MMPose MPII list) or 'unknown'."""
+    boxes: results without keypoints), 'tracks' (``posekit track``'s tracks.json), 'mpii' (MMPose
+    MPII list) or 'unknown'."""
     if isinstance(obj, Mapping) and "annotations" in obj and "images" in obj:
         return "dataset"
     if isinstance(obj, list):
@@ -50,6 +51,8 @@ def file_kind(obj: Any) -> str:
         first = obj[0]
         if isinstance(first, Mapping) and "joints" in first and "image" in first:
             return "mpii"
+        if isinstance(first, Mapping) and "frame_id" in first and "track_id" in first:
+            return "tracks"
         if isinstance(first, Mapping) and "image_id" in first:
             return "detections" if "keypoints" not in first and "bbox" in first else "results"
     return "unknown"
@@ -297,7 +300,7 @@ def detections_problems(records: Any, path: str | None = None, gt: Any = None) -
     return c.items
 
 
-def tracks_problems(records: Any, path: str | None, num_keypoints: int, num_frames: int,
+def tracks_problems(records: Any, path: str | None, num_keypoints: int, num_frames: float,
                     image_index: Mapping[int, int] | None = None) -> list[DataError]:
     """Every problem in a tracks file (``posekit track``'s tracks.json): records with a 0-based
     integer ``frame_id`` below ``num_frames`` (or a ground-truth ``image_id`` in ``image_index``),

@@ -126,3 +126,12 @@ def test_zoo_list_section_input_and_cache(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(complexity, "measure_builder", fail)
     assert zoo.zoo_rows("regression") == rows
+
+
+def test_validate_reads_a_tracks_file(tmp_path, capsys):
+    recs = [{"frame_id": 0, "track_id": 1, "keypoints": [1.0, 2.0, 0.9] * 17, "score": 0.9},
+            {"frame_id": 1, "track_id": [1], "keypoints": [1.0, 2.0, 0.9] * 17, "score": 0.9}]
+    (tmp_path / "tracks.json").write_text(json.dumps(recs))
+    code, out, _ = _main(capsys, "validate", tmp_path / "tracks.json")
+    assert code == 1 and "track #1" in out and "'track_id': must be an integer" in out
+    assert out.rstrip().endswith("tracks, 1 problem")
