@@ -3,7 +3,8 @@
 Each verb lives in its own module under :mod:`posekit.commands` exposing
 ``add_arguments(parser)`` and ``run(args) -> int``; only the verb being run is
 imported, so ``posekit eval`` never pays for torch. User errors
-(:class:`posekit.errors.PosekitError`) become one line on stderr and exit code 2.
+(:class:`posekit.errors.PosekitError`) and operating-system errors (a missing or unwritable
+path) become one line on stderr and exit code 2.
 """
 from __future__ import annotations
 
@@ -44,6 +45,11 @@ def _parser(verb: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(error: Exception) -> str:
+    """The message on one line: a nested error's own lines are joined, never printed as a block."""
+    return " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     import os
 
@@ -65,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(command.run(args) or 0)
     except PosekitError as e:
-        print(f"posekit {args.verb}: error: {e}", file=sys.stderr)
+        print(f"posekit {args.verb}: error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except OSError as e:  # an output location that cannot be written: read-only, a file as parent, disk full
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"posekit {args.verb}: error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -76,7 +76,75 @@ def read_json(path: str | os.PathLike) -> Any:
     try:
         return _orjson.loads(data) if _orjson is not None else _json.loads(data)
     except ValueError as e:
-        raise DataError(f"not valid JSON ({e})", path) from None
+        raise json_error(data, e, path) from None
+
+
+def json_error(data: bytes, error: ValueError, path: str | os.PathLike | None) -> DataError:
+    """A :class:`DataError` naming the file, the record that holds the bad byte (``annotations[12]``)
+    and the byte offset; NaN/Infinity and bad UTF-8 are named as such."""
+    pos = getattr(error, "pos", None)
+    reason = str(error)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as u:  # parsers report the string's start, or 0; this is the bad byte
+        pos, reason = u.start, f"byte 0x{data[u.start]:02x} at offset {u.start} is not UTF-8 text"
+    else:
+        if pos is not None:
+            head = data[pos:pos + 9].lstrip(b"-")
+            word = next((w for w in ("NaN", "Infinity") if head.startswith(w.encode())), None)
+            if not data.strip():
+                reason = "the file is empty"
+            elif word:
+                reason = f"{word} at offset {pos}: NaN and Infinity are not JSON numbers"
+            else:
+                reason = f"{reason.split(':')[0]} at offset {pos}"
+    record = json_location(data, pos) if pos else None
+    return DataError(f"not valid JSON: {reason}", path, record)
+
+
+def json_location(data: bytes, offset: int) -> str | None:
+    """The path of the innermost container record that is open at ``offset``, as
+    ``annotations[12]`` or ``[3]``; None at the top level. Strings are skipped, so brackets and
+    quotes inside them do not count."""
+    stack: list[list] = []  # [kind, key or index]
+    key, i, n = None, 0, min(offset, len(data))
+    while i < n:
+        c = data[i]
+        if c == 0x22:  # a string: a key when followed by ':'
+            j = i + 1
+            while j < len(data) and data[j] != 0x22:
+                j += 2 if data[j] == 0x5C else 1
+            text = data[i + 1:j]
+            k = j + 1
+            while k < len(data) and data[k] in b" \t\r\n":
+                k += 1
+            if k < len(data) and data[k] == 0x3A and stack and stack[-1][0] == "{":
+                key = text.decode("utf-8", "replace")
+                stack[-1][1] = key
+            i = j + 1
+            continue
+        if c in b"[{":
+            stack.append(["[", 0] if c == 0x5B else ["{", None])
+        elif c in b"]}":
+            if stack:
+                stack.pop()
+        elif c == 0x2C and stack and stack[-1][0] == "[":
+            stack[-1][1] += 1
+        i += 1
+    parts = []
+    for kind, at in stack:
+        if kind == "[":
+            parts.append(f"[{at}]")
+        elif at is not None:
+            parts.append(("." if parts else "") + at)
+    # name the record (the outermost list element and its container), not every level below it
+    out, seen_index = "", False
+    for p in parts:
+        out += p
+        if p.startswith("["):
+            seen_index = True
+            break
+    return out if seen_index else (out or None)
 
 
 def _to_builtin(obj: Any) -> Any:

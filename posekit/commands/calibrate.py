@@ -1,4 +1,8 @@
-"""``posekit calibrate``: fit BlazePose's COCO-17 view to a dataset's keypoint convention."""
+"""``posekit calibrate``: fit BlazePose's COCO-17 view to a dataset's keypoint convention.
+
+The ground truth must name COCO-17's keypoints (COCO, or a file in its slots); other skeletons
+are refused in one line.
+"""
 from __future__ import annotations
 
 import argparse
@@ -16,11 +20,18 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from tqdm import tqdm
 
-    from ..data.coco import CocoDataset
+    from ..data import load_any_dataset
+    from ..errors import DataError
     from ..estimators import load
+    from ..skeletons import COCO17
     from ..topdown.calibration import fit_calibration
 
-    gt = CocoDataset.load(args.gt)
+    gt = load_any_dataset(args.gt)
+    skeleton = gt.skeleton()
+    if tuple(skeleton.names) != tuple(COCO17.names):
+        # the calibration is fitted in COCO-17's slots, in each person's hips-and-shoulders frame
+        raise DataError(f"calibrate fits COCO-17 keypoints; this ground truth has {skeleton.num_keypoints} "
+                        f"({skeleton.name}: {', '.join(skeleton.names[:3])}, ...)", args.gt, None, "categories")
     estimator = load(args.model)
     preds, truths, seen = [], [], []
     for img in tqdm(gt.images, desc="calibrate", unit="img"):

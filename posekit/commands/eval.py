@@ -3,6 +3,10 @@
 With ``--model RUN_DIR_or_CKPT --images DIR`` the model first predicts every person box of
 the ground truth (``--boxes gt``) or of a detections file (``--boxes DETS.json``, followed by
 OKS-NMS), with an optional flip test, and the predictions are evaluated.
+
+The ground truth is any file ``posekit validate`` reads as one (:func:`posekit.data.load_any_dataset`:
+COCO-format keypoints, MMPose MPII). ``--image-ids image_ids.json`` maps the image ids of a run of
+``posekit infer`` without ``--gt`` onto the ground truth's, by file path.
 """
 from __future__ import annotations
 
@@ -15,11 +19,14 @@ PCK_NORMS = ("bbox", "torso", "head")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--gt", required=True, help="ground truth: COCO-format keypoint annotations (JSON)")
+    p.add_argument("--gt", required=True,
+                   help="ground truth: COCO-format keypoint annotations or MMPose MPII annotations (JSON)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--results", help="COCO keypoint results file (JSON list)")
     src.add_argument("--model", metavar="RUN_DIR_or_CKPT",
                      help="evaluate a trained model: a run directory (its best.safetensors) or a .safetensors file")
+    p.add_argument("--image-ids", metavar="image_ids.json",
+                   help="infer's {path: image_id} file: map the results' ids to the ground truth's by file name")
     m = p.add_argument_group("model evaluation (with --model)")
     m.add_argument("--images", help="folder the ground truth's file_names are relative to")
     m.add_argument("--boxes", default="gt", metavar="gt|DETS.json",
@@ -45,17 +52,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import ValidationError
     from ..evaluation import evaluate_coco
 
+    gt = _ground_truth(args)
     if args.model:
-        args.results = _predict(args)
+        args.results = _predict(args, gt)
+    elif args.image_ids:
+        args.results = _remap(args, gt)
     out: dict[str, float] = {}
     if "coco" in args.metric or "pck" not in args.metric:
-        ev = evaluate_coco(args.gt, args.results, sigmas=args.sigmas, skeleton=args.skeleton)
+        try:
+            ev = evaluate_coco(gt, args.results, sigmas=args.sigmas, skeleton=args.skeleton)
+        except ValidationError as e:
+            first = e.problems[0]
+            if first.field == "image_id" and "unknown image_id" in first.reason and not args.image_ids:
+                raise ValidationError([type(first)(
+                    first.reason + "; if these are results of `posekit infer` without --gt (images numbered 1..N), rerun infer "
+                    "with --gt, or pass --image-ids OUT/image_ids.json", first.path, first.record, first.field)
+                    ] + e.problems[1:]) from None
+            raise
         print(ev.table())
         out.update(ev.summary())
     if "pck" in args.metric:
-        out.update(_pck_figures(args))
+        out.update(_pck_figures(args, gt))
         for key, value in out.items():
             if key.startswith(("PCK", "EPE")):
                 print(f" {key:<18} = {value:0.4f}")
@@ -65,9 +85,54 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _predict(args) -> list:
-    """COCO result records of ``--model`` on ``--gt``'s images (see :func:`posekit.topdown.inference.predict_coco`)."""
+def _ground_truth(args):
+    """``--gt`` as given (a path: the evaluator's fast reader) when it is a COCO object, else read
+    by :func:`load_any_dataset` (an MPII list, or a file that is no ground truth: one line)."""
+    from pathlib import Path
+
+    from ..data import load_any_dataset
+    from ..errors import DataError
+
+    try:
+        with open(args.gt, "rb") as f:
+            head = f.read(4096).lstrip()
+    except OSError as e:
+        raise DataError(f"cannot read file ({e.strerror or e})", args.gt) from None
+    if head.startswith(b"{") and not args.model and "pck" not in args.metric:
+        return Path(args.gt)
+    return load_any_dataset(args.gt, args.skeleton)
+
+
+def _remap(args, gt) -> list:
+    """The results with image ids mapped through ``--image-ids`` onto the ground truth's."""
+    from ..data import load_any_dataset
     from ..data.coco import CocoDataset
+    from ..data.image_ids import match_image_ids
+    from ..errors import DataError
+    from ..fileio import read_json
+
+    if not isinstance(gt, CocoDataset):
+        gt = load_any_dataset(args.gt, args.skeleton)
+    paths = read_json(args.image_ids)
+    if not (isinstance(paths, dict) and all(type(v) is int for v in paths.values())):
+        raise DataError("must be a JSON object {image path: image id}, as infer's image_ids.json", args.image_ids)
+    mapping = match_image_ids(paths, gt.images, args.image_ids, args.gt)
+    records = read_json(args.results)
+    if not isinstance(records, list):
+        return records  # the evaluator names the problem
+    out = []
+    for i, r in enumerate(records):
+        if isinstance(r, dict) and type(r.get("image_id")) is int:
+            if r["image_id"] not in mapping:
+                raise DataError(f"image_id {r['image_id']} is not in {args.image_ids}", args.results,
+                                f"result #{i}", "image_id")
+            r = dict(r, image_id=mapping[r["image_id"]])
+        out.append(r)
+    return out
+
+
+def _predict(args, gt) -> list:
+    """COCO result records of ``--model`` on ``--gt``'s images (see :func:`posekit.topdown.inference.predict_coco`)."""
     from ..data.validate import detections_problems
     from ..engine.checkpoint import load_model
     from ..errors import InputError, ValidationError
@@ -76,7 +141,6 @@ def _predict(args) -> list:
 
     if not args.images:
         raise InputError("--model needs --images (the folder of the ground truth's images)")
-    gt = CocoDataset.load(args.gt, args.skeleton)
     detections = None
     if args.boxes != "gt":
         detections = read_json(args.boxes)
@@ -92,16 +156,19 @@ def _predict(args) -> list:
     return records
 
 
-def _pck_figures(args) -> dict[str, float]:
+def _pck_figures(args, gt) -> dict[str, float]:
     import numpy as np
 
-    from ..data.coco import CocoDataset
     from ..data.results import load_results
     from ..evaluation import pck
     from ..evaluation.pairing import pair_with_ground_truth
 
-    gt = CocoDataset.load(args.gt, args.skeleton)
     records = load_results(args.results, gt)
+    if args.sigmas and len(args.sigmas) != gt.skeleton().num_keypoints:
+        from ..errors import DataError
+
+        raise DataError(f"{len(args.sigmas)} sigmas given for {gt.skeleton().num_keypoints} keypoints", gt.path,
+                        None, "keypoints")
 
     pairs = pair_with_ground_truth(gt, records, sigmas=np.asarray(args.sigmas) if args.sigmas else None)
     if args.pck_norm == "bbox":

@@ -119,13 +119,15 @@ class CocoDataset:
 
     @classmethod
     def from_samples(cls, samples: Sequence[PoseSample], skeleton: Skeleton, category_id: int = 1,
-                     name: str = "person") -> "CocoDataset":
+                     name: str = "person", path: str | os.PathLike | None = None) -> "CocoDataset":
         """Build a dataset from samples (ids of annotations renumbered from 1 when absent)."""
         images, anns = [], []
         next_id = 1
         for s in samples:
-            images.append({"id": int(s.image_id), "file_name": s.file_name, "width": int(s.width),
-                           "height": int(s.height)})
+            image = {"id": int(s.image_id), "file_name": s.file_name}
+            if s.width and s.height:  # MPII-style samples do not know their image's size
+                image.update(width=int(s.width), height=int(s.height))
+            images.append(image)
             for i in range(len(s)):
                 kp = np.concatenate([s.keypoints[i], s.visibility[i][:, None]], axis=1)
                 ann = {
@@ -142,7 +144,7 @@ class CocoDataset:
                 next_id += 1
         cats = [{"id": category_id, "name": name, "supercategory": name, "keypoints": list(skeleton.names),
                  "skeleton": [[a + 1, b + 1] for a, b in skeleton.limbs]}]
-        return cls({"images": images, "annotations": anns, "categories": cats})
+        return cls({"images": images, "annotations": anns, "categories": cats}, path)
 
 
 def annotation_area(ann: Mapping[str, Any]) -> float:

@@ -252,9 +252,15 @@ def corrupt_coco(ann_file, images_dir, dst, kind: str, severity: int, seed: int 
     from ..errors import DataError
     from ..fileio import read_json, write_json
 
+    from ..errors import ValidationError
+    from .validate import dataset_problems
+
     data = read_json(ann_file)
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise DataError("not a COCO annotation file (no 'images' list)", ann_file)
+    problems = dataset_problems(data, str(ann_file))
+    if problems:  # the rules of `posekit validate` (ids that index, boxes, keypoints)
+        raise ValidationError(problems)
     anns = data.get("annotations") or []
     by_image: dict = {}
     for a in anns:

@@ -20,7 +20,7 @@ from ..skeletons import MPII16
 from ..structures import PoseSample
 from .validate import mpii_problems
 
-__all__ = ["load_mpii", "save_mpii", "head_boxes", "MPII_BOX_UNIT"]
+__all__ = ["load_mpii", "mpii_samples", "save_mpii", "head_boxes", "MPII_BOX_UNIT"]
 
 MPII_BOX_UNIT = 200.0  # MPII's scale is the person's height in units of 200 pixels
 
@@ -31,8 +31,12 @@ def load_mpii(path: str | os.PathLike) -> list[PoseSample]:
     Boxes are squares of side ``scale * 200`` centred on ``center``; visibility is 2 for
     visible joints and 0 otherwise (MPII's missing joints are marked by ``joints_vis = 0``).
     """
-    records = read_json(path)
-    problems = mpii_problems(records, str(path))
+    return mpii_samples(read_json(path), path)
+
+
+def mpii_samples(records: list, path: str | os.PathLike | None = None) -> list[PoseSample]:
+    """:func:`load_mpii` of records already read (validated here)."""
+    problems = mpii_problems(records, None if path is None else str(path))
     if problems:
         raise ValidationError(problems)
     out = []
@@ -42,7 +46,8 @@ def load_mpii(path: str | os.PathLike) -> list[PoseSample]:
         side = float(r["scale"]) * MPII_BOX_UNIT
         cx, cy = r["center"]
         sample = PoseSample(image_id=i + 1, file_name=r["image"], width=0, height=0, keypoints=joints,
-                            visibility=vis, boxes=np.array([[cx - side / 2, cy - side / 2, side, side]]))
+                            visibility=vis, boxes=np.array([[cx - side / 2, cy - side / 2, side, side]]),
+                            ann_ids=np.array([i + 1]))
         sample.extra.update(center=[float(cx), float(cy)], scale=float(r["scale"]))
         if "headbox" in r:
             sample.extra["headbox"] = [float(v) for v in r["headbox"]]
@@ -73,7 +78,7 @@ def head_boxes(samples: Sequence[PoseSample]) -> np.ndarray:
     upper neck and head top whose diagonal is that distance / 0.6, so that the MPII
     head size (0.6 * diagonal) equals the neck-to-top distance.
     """
-    from ..evaluation.pck import MPII_HEAD_SCALE
+    from ..oks import MPII_HEAD_SCALE
 
     neck, top = MPII16.index("upper_neck"), MPII16.index("head_top")
     out = []

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..data.coco import CocoDataset
 from ..data.results import results_to_records
-from ..data.validate import dataset_problems, results_problems
+from ..data.validate import COORDINATE_LIMIT, dataset_problems, plain_ints, plain_numbers, results_problems
 from ..errors import DataError, ValidationError
 from ..fileio import read_json
 from ..skeletons import Skeleton, get_skeleton, skeleton_from_category
@@ -45,6 +45,7 @@ def evaluate_coco(gt: CocoDataset | str | os.PathLike | Mapping, results: Any,
     ``skeleton`` names the keypoints of categories whose record lists none.
     """
     given = get_skeleton(skeleton) if isinstance(skeleton, str) else skeleton
+    gt_path = str(gt) if isinstance(gt, (str, os.PathLike)) else getattr(gt, "path", None)
     pending = None
     if isinstance(gt, (str, os.PathLike)) and isinstance(results, (str, os.PathLike)):
         pending = _start_ground_truth(str(gt), given, os.path.getsize(results) if os.path.exists(results) else 0)
@@ -190,7 +191,9 @@ def _gt_index(gt: Any, given: Skeleton | None) -> tuple[np.ndarray, dict[int, Sk
                 skeletons[cat["id"]] = given
     except (KeyError, TypeError, ValueError, AttributeError):
         raise _Invalid from None
-    if image_ids.dtype.kind != "i" and len(image_ids) or len(np.unique(image_ids)) != len(image_ids):
+    if (not plain_ints(img["id"] for img in gt["images"]) or len(np.unique(image_ids)) != len(image_ids)
+            or not all(isinstance(img.get("file_name"), str) and img["file_name"] for img in gt["images"])
+            or not plain_ints(c.get("id") for c in gt["categories"])):
         raise _Invalid
     if len(wh) and not (np.isfinite(wh).all() and (wh > 0).all()):
         raise _Invalid
@@ -199,17 +202,20 @@ def _gt_index(gt: Any, given: Skeleton | None) -> tuple[np.ndarray, dict[int, Sk
 
 def _numbers(rows: list, width: int) -> np.ndarray:
     """(N, width) float64 from a list of equal-length number lists, or _Invalid."""
-    if any(len(r) != width for r in rows):
+    if any(type(r) is not list or len(r) != width for r in rows):
         raise _Invalid
+    if not plain_numbers(itertools.chain.from_iterable(rows)):
+        raise _Invalid  # a string, a boolean or null among the numbers
     out = np.fromiter(itertools.chain.from_iterable(rows), np.float64, count=len(rows) * width)
+    if not (np.abs(out) <= COORDINATE_LIMIT).all():
+        raise _Invalid  # also NaN
     return out.reshape(len(rows), width)
 
 
 def _ints(values: list) -> np.ndarray:
-    a = np.array(values)
-    if len(a) and a.dtype.kind != "i":
+    if not plain_ints(values):
         raise _Invalid
-    return a.astype(np.int64)
+    return np.array(values, np.int64)
 
 
 def gt_table(annotations: list[dict], category_id: int, k: int) -> KeypointTable:
@@ -219,9 +225,12 @@ def gt_table(annotations: list[dict], category_id: int, k: int) -> KeypointTable
         n = len(anns)
         kp = _numbers([a["keypoints"] for a in anns], 3 * k).reshape(n, k, 3)
         bbox = _numbers([a["bbox"] for a in anns], 4)
-        crowd = _ints([int(a.get("iscrowd", 0)) for a in anns]) if n else np.zeros(0, np.int64)
-        num = np.array([a.get("num_keypoints", -1) for a in anns], np.float64)
-        area = np.array([a["area"] if "area" in a else a["bbox"][2] * a["bbox"][3] for a in anns], np.float64)
+        crowd = np.array([a.get("iscrowd", 0) for a in anns]) if n else np.zeros(0, np.int64)
+        num = [a.get("num_keypoints", -1) for a in anns]
+        area = [a["area"] if "area" in a else a["bbox"][2] * a["bbox"][3] for a in anns]
+        if not (plain_ints(num) and plain_numbers(area)):
+            raise _Invalid
+        num, area = np.array(num, np.float64), np.array(area, np.float64)
         table = KeypointTable(
             image_id=_ints([a["image_id"] for a in anns]), keypoints=kp, area=area, bbox=bbox,
             iscrowd=crowd.astype(bool), ignore=np.zeros(n, bool), ann_id=_ints([a["id"] for a in anns]),
@@ -239,7 +248,7 @@ def gt_table(annotations: list[dict], category_id: int, k: int) -> KeypointTable
 def _check_gt(gt: Mapping, tables: dict, image_ids: np.ndarray, skeletons: dict) -> None:
     anns = gt["annotations"]
     try:
-        cat_of = np.array([a["category_id"] for a in anns])
+        cat_of = _ints([a["category_id"] for a in anns])
         ids = _ints([a["id"] for a in anns])
         on_image = _ints([a["image_id"] for a in anns])
     except (KeyError, TypeError):
@@ -254,7 +263,7 @@ def _check_gt(gt: Mapping, tables: dict, image_ids: np.ndarray, skeletons: dict)
         v = t.keypoints[:, :, 2]
         if not (np.isfinite(t.keypoints).all() and np.isfinite(t.bbox).all() and np.isfinite(t.area).all()):
             raise _Invalid
-        if (t.bbox[:, 2:] < 0).any() or (t.area < 0).any() or not ((v == 0) | (v == 1) | (v == 2)).all():
+        if (t.bbox[:, 2:] <= 0).any() or (t.area < 0).any() or not ((v == 0) | (v == 1) | (v == 2)).all():
             raise _Invalid
 
 
@@ -279,9 +288,10 @@ def dt_table(records: list[dict], category_id: int, k: int) -> KeypointTable:
                 raise _Invalid
             if boxed:
                 bbox[has], area[has] = boxes, boxes[:, 2] * boxes[:, 3]
-        score = np.array([r["score"] for r in recs])
-        if n and score.dtype.kind not in "if":
+        score = [r["score"] for r in recs]
+        if not plain_numbers(score):
             raise _Invalid
+        score = np.array(score, np.float64)
         return KeypointTable(
             image_id=_ints([r["image_id"] for r in recs]), keypoints=kp, area=area, bbox=bbox,
             iscrowd=np.zeros(n, bool), ignore=np.zeros(n, bool), ann_id=np.asarray(idx, np.int64) + 1,
@@ -293,6 +303,8 @@ def dt_table(records: list[dict], category_id: int, k: int) -> KeypointTable:
 def _check_dt(records: list, tables: dict, image_ids: np.ndarray) -> None:
     if sum(len(t) for t in tables.values()) != len(records):
         raise _Invalid  # a record of an unknown category
+    if not plain_ints(r["category_id"] for r in records):
+        raise _Invalid
     for t in tables.values():
         if not (np.isfinite(t.keypoints).all() and np.isfinite(t.score).all() and np.isfinite(t.bbox).all()):
             raise _Invalid

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .oks import oks_pairs
+from ..oks import oks_pairs
 from .tables import KeypointTable
 
 __all__ = ["CocoEvalParams", "CocoKeypointEval", "evaluate_tables", "STAT_NAMES"]

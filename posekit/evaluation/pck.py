@@ -22,7 +22,7 @@ from ..skeletons import MPII16, Skeleton
 __all__ = ["pck", "pck_per_keypoint", "auc", "epe", "box_size", "torso_size", "head_size",
            "MPII_HEAD_SCALE", "mpii_pckh", "MpiiPCKh"]
 
-MPII_HEAD_SCALE = 0.6  # the MPII evaluation's SC_BIAS: head size = 0.6 * head box diagonal
+from ..oks import MPII_HEAD_SCALE  # re-exported: PCKh's head size = 0.6 * head box diagonal
 
 
 def _normalised_distance(pred: np.ndarray, gt: np.ndarray, size: np.ndarray) -> np.ndarray:

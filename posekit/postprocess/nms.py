@@ -4,31 +4,47 @@ OKS-NMS (Papandreou et al., "Towards Accurate Multi-person Pose Estimation in th
 CVPR 2017; used by SimpleBaseline and HRNet on detector boxes) keeps the highest-scoring
 pose and drops every other pose whose OKS with it exceeds a threshold. Soft-OKS-NMS
 (after Soft-NMS, Bodla et al., ICCV 2017) decays the others' scores instead of dropping them.
+
+The OKS between two poses is that of HRNet/SimpleBaseline's ``lib/nms/nms.py`` (``oks_iou``):
+- the scale is the mean of the two poses' areas, ``(a_kept + a_other) / 2``, not the kept pose's;
+- the areas are the caller's: HRNet passes each crop box's area (the detector box grown to the
+  input's aspect ratio and by 1.25, ``prod(scale * 200)``);
+- ``keypoint_threshold`` (their ``in_vis_thre``; None: every keypoint) keeps the keypoints of the
+  *other* pose that score above it: their ``list(vg > t) and list(vd > t)`` evaluates to the
+  second list. A pose with no keypoint above it has OKS 0 with everyone (it is never suppressed).
+HRNet's own test calls ``oks_nms`` with ``in_vis_thre=None`` and threshold 0.9, as the defaults here.
+Ties in score are taken in index order (HRNet's ``argsort()[::-1]`` takes the last index first).
+Soft-OKS-NMS differs from HRNet's ``soft_oks_nms``: that one keeps at most 20 poses, decays
+linearly where ``oks >= threshold`` and uses the threshold as the Gaussian's sigma.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..evaluation.oks import oks_matrix
-
 __all__ = ["oks_between", "oks_nms", "soft_oks_nms"]
 
 
 def oks_between(keypoints: np.ndarray, keypoint_scores: np.ndarray, areas: np.ndarray, sigmas: np.ndarray,
-                keypoint_threshold: float = 0.0) -> np.ndarray:
-    """(N, N) OKS of every pose against every other, each taken as the reference in turn (columns),
-    over the reference's keypoints scoring above ``keypoint_threshold``."""
-    kp = np.asarray(keypoints, np.float64)
-    ref = np.concatenate([kp, np.where(np.asarray(keypoint_scores) > keypoint_threshold, 2.0, 0.0)[..., None]], -1)
-    # a reference with no keypoint above the threshold counts all of its keypoints
-    none = ref[..., 2].max(axis=1) == 0
-    ref[none, :, 2] = 2.0
-    boxes = np.zeros((len(kp), 4))
-    return oks_matrix(kp, ref, np.asarray(areas, np.float64), boxes, np.asarray(sigmas, np.float64))
+                keypoint_threshold: float | None = None) -> np.ndarray:
+    """(N, N) OKS of pose ``i`` (row) against pose ``j`` (column), HRNet's ``oks_iou(g=j, d=i)``:
+    ``mean_k exp(-d_k^2 / (2 ((a_i + a_j) / 2) (2 sigma_k)^2))`` over the keypoints of ``i`` scoring
+    above ``keypoint_threshold`` (all of them when None). Shapes: (N, K, 2), (N, K), (N,), (K,)."""
+    kp = np.asarray(keypoints, np.float64)[..., :2]
+    areas = np.asarray(areas, np.float64)
+    variances = (np.asarray(sigmas, np.float64) * 2) ** 2
+    d2 = ((kp[:, None] - kp[None, :]) ** 2).sum(-1)  # (N, N, K)
+    scale = (areas[:, None] + areas[None, :]) / 2 + np.spacing(1)
+    ex = np.exp(-(d2 / variances / scale[..., None] / 2))
+    if keypoint_threshold is None:
+        return ex.mean(-1)
+    use = np.asarray(keypoint_scores, np.float64) > keypoint_threshold  # (N, K): the row pose's keypoints
+    n = use.sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n[:, None] > 0, (ex * use[:, None, :]).sum(-1) / n[:, None], 0.0)
 
 
 def oks_nms(keypoints: np.ndarray, keypoint_scores: np.ndarray, scores: np.ndarray, areas: np.ndarray,
-            sigmas: np.ndarray, threshold: float = 0.9, keypoint_threshold: float = 0.0) -> np.ndarray:
+            sigmas: np.ndarray, threshold: float = 0.9, keypoint_threshold: float | None = None) -> np.ndarray:
     """Indices of the poses kept, highest score first. Shapes: (N, K, 2), (N, K), (N,), (N,)."""
     order = np.argsort(-np.asarray(scores), kind="stable")
     oks = oks_between(keypoints, keypoint_scores, areas, sigmas, keypoint_threshold)
@@ -44,7 +60,7 @@ def oks_nms(keypoints: np.ndarray, keypoint_scores: np.ndarray, scores: np.ndarr
 
 def soft_oks_nms(keypoints: np.ndarray, keypoint_scores: np.ndarray, scores: np.ndarray, areas: np.ndarray,
                  sigmas: np.ndarray, threshold: float = 0.3, method: str = "gaussian", sigma: float = 0.5,
-                 min_score: float = 0.0, keypoint_threshold: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                 min_score: float = 0.0, keypoint_threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Soft suppression: each pose, taken in order of its current score, decays the rest by
     ``1 - oks`` where ``oks > threshold`` ("linear") or by ``exp(-oks^2 / sigma)`` ("gaussian").
 

@@ -61,7 +61,8 @@ class KeypointCalibration:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "KeypointCalibration":
         """A file from ``posekit calibrate``, or ``"coco"``: the one bundled with posekit (BlazePose
-        to COCO's convention, fitted on COCO train2017 photos)."""
+        to COCO's convention, fitted on 53 people of coco_mini train2017: 30 COCO photos with their
+        official keypoints, not the whole of COCO train2017)."""
         if str(path) == "coco":
             path = BUNDLED
         d = read_json(path)

@@ -33,7 +33,7 @@ class TrackEvaluation:
 
 def head_size_or_proxy(ann: dict) -> float:
     """PCKh's head size: 0.6 x the head box diagonal; a proxy box from the person's height otherwise."""
-    from ..evaluation.pck import MPII_HEAD_SCALE
+    from ..oks import MPII_HEAD_SCALE
 
     if ann.get("bbox_head"):
         w, h = ann["bbox_head"][2:4]
@@ -52,26 +52,25 @@ def evaluate_tracks(gt_path: str | os.PathLike, results: str | os.PathLike | lis
     """MOTA, ID switches, joint precision/recall (CLEAR MOT at PCKh ``pckh``) and per-frame OKS AP."""
     from ..evaluation import evaluate_coco
 
+    from ..data.validate import tracks_problems
+    from ..errors import ValidationError
+
     gt = CocoDataset.load(gt_path)
     res_path = str(results) if not isinstance(results, list) else None
     records = read_json(results) if res_path else results
     frames = _frames(gt)
+    untracked = [a["id"] for a in gt.annotations if not a.get("iscrowd") and type(a.get("track_id")) is not int]
+    if untracked:
+        raise DataError(f"{len(untracked)} annotations have no integer 'track_id' (first: annotation {untracked[0]}); "
+                        "eval-track needs ground truth with track ids", gt.path, None, "track_id")
     index = {img["id"]: i for i, img in enumerate(frames)}
     k = gt.skeleton().num_keypoints
+    problems = tracks_problems(records, res_path, k, len(frames), index)
+    if problems:
+        raise ValidationError(problems)
     per_frame: list[list[dict]] = [[] for _ in frames]
-    for n, r in enumerate(records):
-        if "frame_id" in r:
-            f = r["frame_id"]
-        elif r.get("image_id") in index:
-            f = index[r["image_id"]]
-        else:
-            raise DataError("needs a 0-based 'frame_id' or a ground-truth 'image_id'", res_path, f"track #{n}")
-        if not (isinstance(f, int) and 0 <= f < len(frames)):
-            raise DataError(f"frame {f!r} is outside the video's {len(frames)} frames", res_path,
-                            f"track #{n}", "frame_id")
-        if len(r.get("keypoints", ())) != 3 * k or "track_id" not in r:
-            raise DataError(f"needs 'track_id' and {3 * k} keypoint values", res_path, f"track #{n}")
-        per_frame[f].append(r)
+    for r in records:
+        per_frame[r["frame_id"] if "frame_id" in r else index[r["image_id"]]].append(r)
     gt_frames, pred_frames, coco_records = [], [], []
     for img, recs in zip(frames, per_frame):
         anns = [a for a in gt.annotations_of(img["id"]) if not a.get("iscrowd")]

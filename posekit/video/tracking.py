@@ -16,8 +16,8 @@ from typing import Literal
 
 import numpy as np
 
-from ..evaluation.oks import oks_matrix
 from ..geometry import box_iou
+from ..oks import oks_matrix
 from ..skeletons import get_skeleton
 from ..structures import PoseResult
 

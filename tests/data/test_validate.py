@@ -123,8 +123,9 @@ def test_validate_cli_lists_all_and_exits_nonzero(tmp_path, gt, coco_val):
     path.write_text(json.dumps(bad))
     proc = run_cli("validate", path)
     assert proc.returncode == 1
-    lines = proc.stdout.strip().splitlines()
-    assert len(lines) == 2 and all(line.startswith(str(path)) for line in lines)
+    lines = proc.stdout.strip().splitlines()  # the two problems, then the summary, on stdout
+    assert len(lines) == 3 and all(line.startswith(str(path)) for line in lines)
+    assert lines[-1] == f"{path}: dataset, 2 problems" and proc.stderr == ""
     assert "Traceback" not in proc.stderr
     assert run_cli("validate", coco_val).returncode == 0
 
@@ -133,4 +134,5 @@ def test_validate_cli_not_json(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{"images": [')
     proc = run_cli("validate", path)
-    assert proc.returncode == 1 and "not valid JSON" in proc.stdout and "Traceback" not in proc.stderr
+    # a file that cannot be parsed cannot be validated: exit 2, as for a missing file
+    assert proc.returncode == 2 and "not valid JSON" in proc.stdout and "Traceback" not in proc.stderr

@@ -16,7 +16,6 @@ from posekit.topdown.learning_proof import learn_synthetic, synthetic_instances
 
 @pytest.mark.slow
 def test_simplebaseline_r18_learns_synthetic_people_in_five_minutes():
-    pytest.importorskip("posekit.data.synthetic", reason="needs the synthetic generator")
     train, held_out = synthetic_instances(6000, (96, 128), seed=1), synthetic_instances(300, (96, 128), seed=2)
     row = learn_synthetic("simplebaseline-r18-128x96", 5.0, train, held_out, model_args={"sigma": 2.0})
     print(row)

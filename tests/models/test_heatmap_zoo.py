@@ -55,7 +55,8 @@ def test_checkpoint_round_trip_of_a_multi_stage_model(tmp_path):
 
 
 def _synthetic_people(size, n=8):
-    synthetic = pytest.importorskip("posekit.data.synthetic", reason="needs the synthetic generator")
+    from posekit.data import synthetic
+
     w, h = size
     images, keypoints = synthetic.make_crops(n, size=size, seed=3)
     box = np.array([w / 2 - w / 2.5, h / 2 - h / 2.5, w / 1.25, h / 1.25])
