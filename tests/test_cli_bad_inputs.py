@@ -59,10 +59,6 @@ ARGV_GT = {
         "--results", s / "coco_mini" / "annotations" / "person_keypoints_val2017.json", "--image-ids", b],
     "validate --gt": lambda b, t, s: ["validate", "--gt", b, b],
 }
-# (verb, bad input) pairs known to fail, owned by a fix in progress: xfail, so the fix shows as XPASS.
-# track on a file that exists but is no video reaches the default detector, whose module
-# posekit.topdown.person_ssd (imported by posekit/estimators.py) is not merged yet: a traceback.
-LEAD: set[tuple[str, str]] = {("track", "not JSON")}
 # validate reads the file: it exits 1 for a file it parsed and found problems in
 EXIT = {("validate", "wrong type"): 1, ("validate", "wrong records"): 1, ("validate", "unhashable ids"): 1}
 
@@ -80,8 +76,7 @@ def test_every_verb_has_a_row():
 def _cases():
     for verb in verbs():
         for kind in BAD:
-            marks = [pytest.mark.xfail(reason="posekit.topdown.person_ssd not merged", strict=False)] if (verb, kind) in LEAD else []
-            yield pytest.param(verb, verb, ARGV.get(verb), kind, id=f"{verb}-{kind}", marks=marks)
+            yield pytest.param(verb, verb, ARGV.get(verb), kind, id=f"{verb}-{kind}")
     for name, build in ARGV_GT.items():
         for kind in BAD:
             yield pytest.param(name.split()[0], name, build, kind, id=f"{name}-{kind}")

@@ -56,6 +56,13 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-people", type=int, default=20)
 
 
+def _calibration(args) -> str | None:
+    """The BlazePose calibration the flags ask for: ``--accurate`` applies the bundled one by default."""
+    if args.calibration is None:
+        return "coco" if args.accurate else None
+    return None if args.calibration == "none" else args.calibration
+
+
 def load_estimator(args, gt=None):
     """The estimator the model arguments describe."""
     from ..errors import ModelError
@@ -64,9 +71,7 @@ def load_estimator(args, gt=None):
     if args.model in PRETRAINED:
         if args.device != "cpu":
             raise ModelError(f"{args.model} runs on the CPU (--device cpu); --device applies to trained models")
-        calibration = args.calibration if args.calibration is not None else ("coco" if args.accurate else None)
-        options = dict(max_people=args.max_people, tiling=args.accurate,
-                       calibration=None if calibration == "none" else calibration)
+        options = dict(max_people=args.max_people, tiling=args.accurate, calibration=_calibration(args))
         if args.score_threshold is not None:
             options["score_threshold"] = args.score_threshold
         return load(args.model, detector=args.detector, backend=args.backend, gt=gt,
