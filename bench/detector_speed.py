@@ -22,8 +22,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-PHOTO = Path(os.environ.get("POSEKIT_SHARED_DATA", ROOT.parent / "shared" / "data")) / \
-    "coco_mini" / "images" / "val2017" / "000000162092.jpg"
+PHOTO = ROOT / "data" / "coco_mini" / "images" / "val2017" / "000000162092.jpg"  # bundled
 
 
 def frame(path: Path | None) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Readers and writers on the real files of ../shared/data."""
+"""Readers and writers on the real files bundled in ./data."""
 from __future__ import annotations
 
 import json

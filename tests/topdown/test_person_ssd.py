@@ -221,8 +221,7 @@ def pose_int8_path():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    models = Path(os.environ.get("POSEKIT_SHARED_MODELS", root.parent / "shared" / "models"))
-    path = models / "intel" / "human-pose-estimation-0001" / "FP16-INT8" / "human-pose-estimation-0001.xml"
+    path = root / "posekit" / "pretrained" / "data" / "human-pose-estimation-0001" / "human-pose-estimation-0001.xml"
     if not path.is_file():
-        pytest.fail(f"the int8 pose model is missing: {path} (set POSEKIT_SHARED_MODELS)")
+        pytest.fail(f"the int8 pose model is missing: {path} (shipped in posekit/pretrained/data)")
     return path
