@@ -31,6 +31,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     m.add_argument("--images", help="folder the ground truth's file_names are relative to")
     m.add_argument("--boxes", default="gt", metavar="gt|DETS.json",
                    help="person boxes: the ground truth's (default) or a COCO detections file")
+    m.add_argument("--detector", metavar="blazepose|ssd|gt|DETS.json|A+B",
+                   help="person boxes from a detector run on every ground-truth image (as infer --detector); "
+                        "gt and DETS.json are the same as --boxes")
+    m.add_argument("--device", default="cpu", help="torch device of the model (cpu, cuda, cuda:1)")
     m.add_argument("--flip", action="store_true", help="flip test: average with the mirrored crop's heatmaps")
     m.add_argument("--nms", choices=("oks", "soft", "none"), default="oks",
                    help="suppression of duplicate poses over detector boxes (default: oks)")
@@ -142,17 +146,38 @@ def _predict(args, gt) -> list:
     if not args.images:
         raise InputError("--model needs --images (the folder of the ground truth's images)")
     detections = None
-    if args.boxes != "gt":
-        detections = read_json(args.boxes)
-        problems = detections_problems(detections, args.boxes, gt)
+    given = args.detector in ("gt",) or (args.detector or "").lower().endswith(".json")
+    boxes = args.detector if given else args.boxes
+    if args.detector and not given:
+        detections = _run_detector(args.detector, gt, args.images)
+    elif boxes != "gt":
+        detections = read_json(boxes)
+        problems = detections_problems(detections, boxes, gt)
         if problems:
             raise ValidationError(problems)
-    model = load_model(args.model)
+    model = load_model(args.model).to(args.device)
     records = predict_coco(model, gt, args.images, detections, flip=args.flip,
                            nms=None if args.nms == "none" else args.nms, min_box_score=args.min_box_score,
                            batch_size=args.batch_size, workers=args.workers)
     if args.save_results:
         write_json(args.save_results, records)
+    return records
+
+
+def _run_detector(spec: str, gt, images) -> list[dict]:
+    """COCO detection records of detector ``spec`` on every image of ``gt``."""
+    from tqdm import tqdm
+
+    from ..data.images import read_image
+    from ..estimators import make_detector
+
+    detector = make_detector(spec)
+    records = []
+    for img in tqdm(gt.images, desc=f"detect ({spec})", unit="img"):
+        boxes, scores = detector(read_image(gt.image_path(img["id"], images)), image_id=img["id"],
+                                 file_name=img["file_name"])
+        records += [{"image_id": img["id"], "category_id": 1, "bbox": [float(v) for v in b], "score": float(sc)}
+                    for b, sc in zip(boxes, scores)]
     return records
 
 

@@ -67,3 +67,22 @@ def test_eval_model_errors_are_one_line(checkpoint, coco_val, tmp_path, capsys):
                  "--boxes", str(tmp_path / "dets.json")]) == 2
     err = capsys.readouterr().err
     assert "dets.json" in err and err.count("\n") == 1
+
+
+def test_eval_model_with_a_detector_run_on_the_images(checkpoint, shared_data, tmp_path):
+    """`eval --model --detector ssd`: the SSD's boxes, then the model; the boxes are the SSD's own."""
+    from posekit.topdown.person_ssd import PersonSSD
+    from posekit.data.images import read_image
+
+    gt = shared_data / "mmpose_tests" / "coco" / "test_coco.json"
+    images = shared_data / "mmpose_tests" / "coco"
+    out = tmp_path / "res.json"
+    assert main(["eval", "--model", str(checkpoint), "--gt", str(gt), "--images", str(images), "--detector", "ssd",
+                 "--save-results", str(out)]) == 0
+    records = json.loads(out.read_text())
+    coco = load_coco(gt)
+    ssd = PersonSSD()
+    expected = sum(len(ssd(read_image(coco.image_path(i, images)))[0]) for i in coco.image_ids)
+    assert 0 < len(records) <= expected  # OKS-NMS may merge some
+    boxes = np.concatenate([ssd(read_image(coco.image_path(i, images)))[0] for i in coco.image_ids]).astype(np.float64)
+    assert all(np.abs(boxes - np.asarray(r["bbox"])).max(axis=1).min() < 1e-3 for r in records)
