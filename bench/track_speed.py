@@ -15,6 +15,9 @@ another; frames/s counts estimation + tracking + smoothing (not video decoding o
 from __future__ import annotations
 
 import argparse
+import os
+
+os.environ.setdefault("GOMP_SPINCOUNT", "20000")  # as the CLI: short OpenMP spins on a busy machine
 import json
 import sys
 import time
@@ -47,7 +50,8 @@ def tracker_for(choice: str):
     detector, _, modes = choice.partition("@")
     modes = modes.split(",") if modes else []
     options = {"tiling": True} if "accurate" in modes else {}
-    est = posekit.load("blazepose-full", detector=detector, **options)
+    threshold = next((float(m[3:]) for m in modes if m.startswith("thr")), None)
+    est = posekit.load("blazepose-full", detector=detector, detector_threshold=threshold, **options)
     keyframes = next((int(m[9:]) for m in modes if m.startswith("keyframes")), 1)
     detect = next((int(m[6:]) for m in modes if m.startswith("detect")), 1)
     return est, TrackingOptions(keyframe_interval=keyframes, detect_interval=detect)

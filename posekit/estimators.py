@@ -34,6 +34,9 @@ PRETRAINED = {
 
 # The detector a trained top-down model gets when none is named.
 DEFAULT_DETECTOR = "ssd"
+# An extra detector beside BlazePose's own keeps boxes down to this score: BlazePose's pose flag
+# then rejects the boxes that hold no person (see BlazePose.trust_detector).
+UNION_THRESHOLD = 0.2
 
 
 def _detector_part(part: str, gt=None, backend: str = "torch", score_threshold: float | None = None,
@@ -115,7 +118,8 @@ def load(name: str = "blazepose-full", detector: str | None = None, backend: str
         if detector and detector != "blazepose":
             parts = [p.strip() for p in detector.split("+")]
             others = "+".join(p for p in parts if p != "blazepose")
-            bp.detector = make_detector(others, gt, backend, detector_threshold)
+            bp.detector = make_detector(others, gt, backend,
+                                        UNION_THRESHOLD if detector_threshold is None else detector_threshold)
             bp.own_detector = "blazepose" in parts
             bp.trust_detector = all(p == "gt" or p.lower().endswith(".json") for p in parts if p != "blazepose")
         return bp
