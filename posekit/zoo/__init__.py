@@ -18,6 +18,7 @@ from .regression import (DEEPPOSE, INTEGRAL, MMPOSE_DEEPPOSE, MMPOSE_IPR, MMPOSE
 from .specs import resolve_skeleton, skeleton_spec
 
 __all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "skeleton_spec", "resolve_skeleton",
+           "load_model", "resolve_model",
            "simplebaseline", "hrnet", "hourglass", "cpm", "cpn", "deeppose", "integral_regression", "rle", "simcc"]
 
 # builder name (as a checkpoint's spec records it) -> function
@@ -41,6 +42,11 @@ class Preset:
     input_size: tuple[int, int]                    # (W, H) of the network input
     published: dict = field(default_factory=dict)
     learned: dict = field(default_factory=dict)
+
+    @property
+    def family(self) -> str:
+        """The kind of method, which picks the training driver: "top-down" (later "bottom-up")."""
+        return self.section.split(" ", 1)[-1].split(" / ")[0]
 
 
 HEATMAP = "1.2 top-down / heatmap"
@@ -144,6 +150,20 @@ def build_model(name: str, **overrides):
     if preset is None:
         raise ModelError(f"unknown model {name!r}; presets: {', '.join(sorted(PRESETS))}")
     return preset.build(**overrides)
+
+
+def load_model(path):
+    """The model a checkpoint file or run directory holds (:func:`posekit.zoo.checkpoints.load_model`)."""
+    from .checkpoints import load_model as load
+
+    return load(path)
+
+
+def resolve_model(name_or_path):
+    """A checkpoint or a preset name (:func:`posekit.zoo.checkpoints.resolve_model`)."""
+    from .checkpoints import resolve_model as resolve
+
+    return resolve(name_or_path)
 
 
 def build_from_spec(spec: dict):
