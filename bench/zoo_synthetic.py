@@ -12,6 +12,7 @@ Every model gets the same data, optimiser (Adam 3e-3, batch 8, cosine over the s
 autocast) and steps; nothing is tuned per family.
 
     python bench/zoo_synthetic.py [--steps 300] [--seeds 0 1 2] [--presets NAME ...] [--held-out 300]
+    python bench/zoo_synthetic.py --merge A.json B.json ...   # runs measured in parallel processes
 """
 from __future__ import annotations
 
@@ -68,7 +69,17 @@ def main() -> None:
     ap.add_argument("--held-out", type=int, default=300)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "learning_zoo.json"))
+    ap.add_argument("--merge", nargs="*", metavar="JSON", help="combine the runs of these files into --out; no training")
     args = ap.parse_args()
+    if args.merge:
+        parts = [read_json(p) for p in args.merge]
+        runs = [r for part in parts for r in part["runs"]]
+        order = {name: i for i, name in enumerate(FAMILIES)}
+        runs.sort(key=lambda r: (r["seed"], order.get(r["preset"], 99)))
+        first = parts[0]
+        write(Path(args.out), runs, first["steps"], first["held_out"], first["machine"], first["mean_pose"],
+              first["train_crops"] if "train_crops" in first else first["steps"] * 8)
+        return
     torch.set_num_threads(args.threads)
     missing = [p for p in args.presets if p not in PRESETS]
     if missing:
@@ -93,13 +104,18 @@ def main() -> None:
             runs.append(row)
             print(f"{name} seed {seed}: PCK@0.1 {row['PCK@0.1']:.3f} (untrained {row['untrained_PCK@0.1']:.3f})  "
                   f"AP {row['AP']:.3f}  {row['steps']} steps in {row['minutes']:.2f} min", flush=True)
-            write_json(out, {"command": f"python bench/zoo_synthetic.py --steps {args.steps}",
-                             "steps": args.steps, "held_out": args.held_out, "machine": machine,
-                             "mean_pose": reference, "summary": summarise(runs), "runs": runs}, indent=True)
+            write(out, runs, args.steps, args.held_out, machine, reference, len(train))
+
+
+def write(out: Path, runs: list[dict], steps: int, held_out: int, machine: str, reference: dict, n_train: int) -> None:
+    """The JSON (settings, summary, every run) and the Markdown table beside it."""
+    write_json(out, {"command": f"python bench/zoo_synthetic.py --steps {steps}", "steps": steps,
+                     "held_out": held_out, "train_crops": n_train, "machine": machine, "mean_pose": reference,
+                     "summary": summarise(runs), "runs": runs}, indent=True)
     summary = summarise(runs)
-    lines = [f"Trained from scratch for {args.steps} steps (batch 8) on the same {len(train)} synthetic crops "
-             f"(96x128), scored on {args.held_out} held-out crops, seeds as listed; {machine}; "
-             f"`python bench/zoo_synthetic.py --steps {args.steps}`. The mean training pose predicted for every "
+    lines = [f"Trained from scratch for {steps} steps (batch 8) on the same {n_train} synthetic crops "
+             f"(96x128), scored on {held_out} held-out crops, seeds as listed; {machine}; "
+             f"`python bench/zoo_synthetic.py --steps {steps}`. The mean training pose predicted for every "
              f"crop scores PCK@0.1 {reference['PCK@0.1']:.3f}.", "",
              "| family | preset | seeds | PCK@0.1 mean (min-max) | PCK@0.2 mean | AP mean |",
              "|---|---|---|---|---|---|"]
