@@ -80,6 +80,7 @@ def test_dynamic_size_export_runs_at_two_sizes_and_equals_torch(tmp_path):
     torch.manual_seed(0)
     model = build_model("simplebaseline-r18-128x96").eval()
     path = export_onnx(model, tmp_path / "dyn.onnx", dynamic_size=True)
+    assert not model.training  # the export leaves the model as it found it (it used to switch it to training)
     for h, w in ((128, 96), (192, 160)):
         images = np.random.default_rng(h).standard_normal((2, 3, h, w)).astype(np.float32)
         (out,) = onnx_outputs(path, images)

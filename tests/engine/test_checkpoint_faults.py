@@ -212,3 +212,32 @@ def test_the_budget_holds_validation_and_the_report_counts_steps(tmp_path, monke
     summary["steps"] = 143
     summary["steps_per_epoch"] = 375
     assert "trained 143 of 40 steps (0.38 epochs)" in report(summary, cfg)
+
+
+def test_the_collate_hook_makes_the_batches(tmp_path):
+    """A method with a variable number of people per sample brings its own collation."""
+    import numpy as np
+
+    seen = []
+
+    def collate(items):
+        seen.append(len(items))
+        people = [np.zeros((i["index"] % 3, 2)) for i in items]  # 0, 1 or 2 people: default collation fails
+        return {"image": torch.from_numpy(np.stack([i["image"] for i in items])),
+                "target": torch.from_numpy(np.stack([i["target"] for i in items])), "people": people}
+
+    torch.manual_seed(0)
+    cfg = TrainConfig(epochs=1, batch_size=4, warmup_steps=0, workers=0, out=str(tmp_path), channels_last=False)
+    summary = Trainer(Toy(), ToyData(16), cfg, collate_fn=collate).fit()
+    assert summary["steps"] == 4 and seen == [4, 4, 4, 4]
+
+
+def test_unreadable_samples_are_replaced_and_reported(tmp_path):
+    from posekit.engine.skipping import SkipUnreadable
+
+    torch.manual_seed(0)
+    cfg = TrainConfig(epochs=2, batch_size=4, warmup_steps=0, workers=0, out=str(tmp_path), channels_last=False)
+    summary = Trainer(Toy(), SkipUnreadable(ToyData(16, bad=(3, 11))), cfg).fit()
+    assert summary["steps"] == 8
+    assert summary["skipped"] == ["img3.jpg: cannot read image (missing or not an image)",
+                                  "img11.jpg: cannot read image (missing or not an image)"]
