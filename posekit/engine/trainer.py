@@ -17,7 +17,6 @@ each one at its end (``dataset.describe(index)`` names it).
 """
 from __future__ import annotations
 
-import math
 import os
 import random
 import signal
