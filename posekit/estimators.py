@@ -89,10 +89,9 @@ def make_detector(spec: str, gt=None, backend: str = "torch", score_threshold: f
 def _checkpoint_path(source: str) -> Path | None:
     p = Path(source)
     if p.is_dir():
-        for name in ("best.safetensors", "last.safetensors"):
-            if (p / name).is_file():
-                return p / name
-        raise ModelError(f"{p}: a folder without best.safetensors or last.safetensors (not a posekit run)")
+        if (p / "best.safetensors").is_file() or (p / "last.json").is_file():
+            return p
+        raise ModelError(f"{p}: a folder without best.safetensors or last.json (not a run of posekit train)")
     if p.suffix == ".safetensors" or p.is_file():
         if not p.is_file():
             raise ModelError(f"{p}: no such checkpoint")
@@ -134,8 +133,8 @@ def load(name: str = "blazepose-full", detector: str | None = None, backend: str
         raise ModelError(f"unknown model {name!r}: a pretrained model ({', '.join(PRETRAINED)}), a run folder "
                          "of posekit train, or a .safetensors checkpoint")
     from .topdown.pipeline import TopDownPipeline
-    from .zoo import load_trained
+    from .zoo import load_model
 
-    model = load_trained(ckpt)
+    model = load_model(ckpt)
     det = make_detector(detector or DEFAULT_DETECTOR, gt, backend, detector_threshold)
     return TopDownPipeline(model, det, flip=flip, pose_nms=pose_nms, device=device)

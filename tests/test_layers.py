@@ -35,15 +35,7 @@ LAYER = {part: i for i, parts in enumerate(LAYERS) for part in parts}
 
 # Known upward imports, each owned by a fix in progress. Empty this list as they land; an edge
 # listed here that no longer exists fails test_known_list_is_current, so the list cannot go stale.
-KNOWN: set[tuple[str, str]] = {
-    # the engine's (engine helper): the engine gets these pieces as arguments
-    ("posekit.engine.config", "posekit.topdown.transforms"),
-    ("posekit.engine.checkpoint", "posekit.zoo"),
-    ("posekit.topdown.learning_proof", "posekit.zoo"),
-    # found by this test, owned by nobody yet: training and export build presets from the zoo
-    ("posekit.topdown.training", "posekit.zoo"),
-    ("posekit.compress.export", "posekit.zoo"),
-}
+KNOWN: set[tuple[str, str]] = set()  # upward imports still allowed: none left
 
 
 def module_name(path: Path) -> str:

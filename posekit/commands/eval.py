@@ -138,7 +138,7 @@ def _remap(args, gt) -> list:
 def _predict(args, gt) -> list:
     """COCO result records of ``--model`` on ``--gt``'s images (see :func:`posekit.topdown.inference.predict_coco`)."""
     from ..data.validate import detections_problems
-    from ..engine.checkpoint import load_model
+    from ..zoo.checkpoints import load_model
     from ..errors import InputError, ValidationError
     from ..fileio import read_json
     from ..topdown.inference import predict_coco

@@ -10,6 +10,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="the .onnx file to write")
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--static-batch", action="store_true", help="fix the batch dimension at 1")
+    p.add_argument("--dynamic-size", action="store_true",
+                   help="free the input's height and width (fully convolutional networks; checked at two sizes)")
     p.add_argument("--no-check", action="store_true",
                    help="skip running the exported file under onnxruntime against torch")
 
@@ -17,17 +19,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..compress.export import compare_outputs, export_onnx, resolve_model
+    from ..compress.export import compare_outputs, export_onnx
+    from ..zoo.checkpoints import resolve_model
 
     model = resolve_model(args.model)
-    path = export_onnx(model, args.out, args.opset, dynamic_batch=not args.static_batch)
+    path = export_onnx(model, args.out, args.opset, dynamic_batch=not args.static_batch,
+                       dynamic_size=args.dynamic_size)
     size = path.stat().st_size / 1e6
+    dynamic = [d for d, on in (("batch", not args.static_batch), ("height and width", args.dynamic_size)) if on]
     print(f"wrote {path} ({size:.1f} MB, input 1x3x{model.input_size[1]}x{model.input_size[0]}"
-          f"{'' if args.static_batch else ', batch dynamic'})")
+          f"{', ' + ' and '.join(dynamic) + ' dynamic' if dynamic else ''})")
     if not args.no_check:
         w, h = model.input_size
         batch = 1 if args.static_batch else 2
-        images = np.random.default_rng(0).standard_normal((batch, 3, h, w)).astype(np.float32)
-        diff = compare_outputs(model, path, images)
-        print(f"onnxruntime vs torch: max relative difference {diff:.2e}")
+        sizes = [(h, w), (h + 32, w + 64)] if args.dynamic_size else [(h, w)]
+        for sh, sw in sizes:
+            images = np.random.default_rng(0).standard_normal((batch, 3, sh, sw)).astype(np.float32)
+            diff = compare_outputs(model, path, images)
+            print(f"onnxruntime vs torch at {sh}x{sw}: max relative difference {diff:.2e}")
     return 0

@@ -4,6 +4,11 @@ The exported graph is the network alone, from a normalised crop (N, 3, H, W) to 
 prediction (the last stage of a multi-stage head; each part of a multi-part head as its own
 output). The ONNX file's metadata records the preset spec (codec, input size, skeleton), so a
 deployment can rebuild the codec and decode without posekit's checkpoint.
+
+With ``dynamic_size`` the input's height and width are free (axes ``height``, ``width``; the
+outputs' spatial axes ``out_height``, ``out_width``), for fully convolutional networks run on
+whole images (bottom-up methods, HRNet's branches): a network whose head pools a fixed grid
+(regression, SimCC's linear layers) still needs its trained size.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from torch import nn
 from ..errors import ModelError
 from ..topdown.estimator import final_stage
 
-__all__ = ["resolve_model", "export_onnx", "onnx_outputs", "compare_outputs"]
+__all__ = ["export_onnx", "onnx_outputs", "compare_outputs"]
 
 
 class _Deployed(nn.Module):
@@ -34,22 +39,10 @@ class _Deployed(nn.Module):
         return tuple(out) if isinstance(out, tuple) else (out,)
 
 
-def resolve_model(name_or_path: str | os.PathLike):
-    """A checkpoint (file or run directory) or, failing that, a preset name (randomly initialised)."""
-    from ..zoo import PRESETS, build_model
-
-    if os.path.exists(name_or_path):
-        from ..engine.checkpoint import load_model
-
-        return load_model(name_or_path)
-    if str(name_or_path) in PRESETS:
-        return build_model(str(name_or_path)).eval()
-    raise ModelError(f"{name_or_path}: neither a checkpoint file or run directory nor a preset "
-                     f"(`posekit zoo list` shows the presets)")
-
-
-def export_onnx(model: nn.Module, out: str | os.PathLike, opset: int = 17, dynamic_batch: bool = True) -> Path:
-    """Write ``model`` (eval mode) to ``out`` atomically; returns the path."""
+def export_onnx(model: nn.Module, out: str | os.PathLike, opset: int = 17, dynamic_batch: bool = True,
+                dynamic_size: bool = False) -> Path:
+    """Write ``model`` (eval mode) to ``out`` atomically; returns the path. ``dynamic_size`` frees
+    the input's height and width (and the spatial axes of 4-D outputs)."""
     import onnx
 
     from ..fileio import atomic_write
@@ -57,11 +50,21 @@ def export_onnx(model: nn.Module, out: str | os.PathLike, opset: int = 17, dynam
     model = model.eval()
     w, h = model.input_size
     example = torch.zeros(1, 3, h, w)
-    deployed = _Deployed(model)
+    deployed = _Deployed(model).eval()  # export restores the wrapper's mode: a fresh module would be in training
     with torch.no_grad():
         n_out = len(deployed(example))
+        shapes = [o.shape for o in deployed(example)]
     names = ["output"] if n_out == 1 else [f"output_{i}" for i in range(n_out)]
-    axes = {n: {0: "batch"} for n in ["image", *names]} if dynamic_batch else None
+    axes: dict = {n: {} for n in ["image", *names]}
+    if dynamic_batch:
+        for n in axes:
+            axes[n][0] = "batch"
+    if dynamic_size:
+        axes["image"].update({2: "height", 3: "width"})
+        for n, shape in zip(names, shapes):
+            if len(shape) == 4:
+                axes[n].update({2: f"out_height_{n}", 3: f"out_width_{n}"})
+    axes = {n: a for n, a in axes.items() if a} or None
     buffer = io.BytesIO()
     torch.onnx.export(deployed, (example,), buffer, input_names=["image"], output_names=names,
                       dynamic_axes=axes, opset_version=opset, dynamo=False)
@@ -88,13 +91,19 @@ def onnx_outputs(path: str | os.PathLike, images: np.ndarray) -> list[np.ndarray
 def compare_outputs(model: nn.Module, path: str | os.PathLike, images: np.ndarray) -> float:
     """Largest relative difference between torch's and onnxruntime's outputs on ``images``.
 
-    Relative to each output's largest magnitude, so near-zero entries do not inflate it.
+    Relative to each output's largest magnitude, so near-zero entries do not inflate it. A
+    different number of outputs, or an output of a different shape, is a :class:`ModelError`.
     """
     with torch.no_grad():
-        ref = _Deployed(model.eval())(torch.from_numpy(np.asarray(images, np.float32)))
+        ref = _Deployed(model).eval()(torch.from_numpy(np.asarray(images, np.float32)))
     got = onnx_outputs(path, images)
+    if len(ref) != len(got):
+        raise ModelError(f"{path}: {len(got)} outputs under onnxruntime, but the torch model has {len(ref)}")
     worst = 0.0
-    for r, g in zip(ref, got):
+    for i, (r, g) in enumerate(zip(ref, got)):
         r = r.float().numpy()
+        if r.shape != g.shape:
+            raise ModelError(f"{path}: output {i} has shape {list(g.shape)} under onnxruntime, "
+                             f"{list(r.shape)} in torch")
         worst = max(worst, float(np.abs(r - g).max() / max(np.abs(r).max(), 1e-12)))
     return worst

@@ -1,8 +1,11 @@
 """Training configuration: typed dataclasses, readable from YAML and from ``posekit train`` flags.
 
-The YAML keys are the field names (``batch_size``, ``augment: {rotation_factor: 30}``);
-the command-line flags are the same names with dashes (``--batch-size``,
-``--augment-rotation-factor``). ``posekit train --help`` lists every field.
+The YAML keys are the field names (``batch_size: 16``); the command-line flags are the same
+names with dashes (``--batch-size 16``). Augmentation options belong to the training driver
+(top-down crops have :class:`posekit.topdown.transforms.RandomAugment`), which the caller
+names as ``augment_type``; in YAML they are written either nested (``augment: {flip_prob: 0}``)
+or flat, as the flags spell them (``augment_flip_prob: 0``). ``posekit train --help`` lists
+every field and ``posekit train --print-config`` prints the effective configuration.
 """
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ import argparse
 import dataclasses
 import os
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 from ..errors import DataError
-from ..topdown.transforms import RandomAugment
 
-__all__ = ["TrainConfig", "load_config", "add_config_arguments", "config_from_args"]
+__all__ = ["TrainConfig", "load_config", "add_config_arguments", "config_from_args", "plain_config",
+           "config_yaml"]
 
 
 @dataclass
@@ -30,7 +34,8 @@ class TrainConfig:
     out: str = "runs/train"                      # run directory: checkpoints, log.csv, curve.png
     skeleton: str = ""                           # keypoint set override ("" = from the training file)
     epochs: int = 140
-    max_minutes: float = 0.0                     # wall-clock budget; 0 = none
+    max_steps: int = 0                           # stop after this many steps in all; 0 = epochs x steps per epoch
+    max_minutes: float = 0.0                     # wall-clock budget of the whole run (validation included); 0 = none
     batch_size: int = 32
     optimizer: str = "adam"                      # adam | adamw
     lr: float = 1e-3
@@ -51,23 +56,31 @@ class TrainConfig:
     val_every: int = 1                           # epochs between validations
     val_metric: str = "ap"                       # ap | pck: picks the best checkpoint
     flip_test: bool = True
-    resume: bool = False                         # continue from out/last.* if present
+    resume: bool = False                         # continue from out/last.json if present
+    save_every: int = 0                          # steps between mid-epoch checkpoints; 0 = at epoch ends only
     log_every: int = 10                          # steps between rows of steps.csv
-    augment: RandomAugment = field(default_factory=RandomAugment)
+    augment: Any = None                          # the driver's augmentation dataclass; None = its defaults
 
     def __post_init__(self) -> None:
-        if isinstance(self.augment, dict):
-            self.augment = RandomAugment(**self.augment)
         self.milestones = tuple(int(m) for m in self.milestones)
         for name, allowed in (("optimizer", ("adam", "adamw")), ("schedule", ("step", "cosine")),
                               ("amp", ("auto", "bf16", "fp16", "off")), ("val_metric", ("ap", "pck")),
                               ("device", ("auto", "cpu", "cuda"))):
             if getattr(self, name) not in allowed:
                 raise DataError(f"must be one of {', '.join(allowed)}, not {getattr(self, name)!r}", None, None, name)
+        for name in ("epochs", "max_steps", "save_every", "log_every", "val_every", "batch_size", "warmup_steps"):
+            if getattr(self, name) < (1 if name in ("log_every", "val_every", "batch_size") else 0):
+                raise DataError(f"must not be {getattr(self, name)}", None, None, name)
 
 
-def load_config(path: str | os.PathLike) -> dict:
-    """The keys of a YAML config file, checked against :class:`TrainConfig`'s fields."""
+def _fields(tp) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(tp)} if tp is not None else {}
+
+
+def load_config(path: str | os.PathLike, augment_type: type | None = None) -> dict:
+    """The keys of a YAML config file, checked against :class:`TrainConfig`'s fields and, nested
+    under ``augment`` or flat as ``augment_NAME``, against ``augment_type``'s. Returns the keys
+    with the augmentation options gathered under ``augment``."""
     import yaml
 
     with open(path, encoding="utf-8") as f:
@@ -77,16 +90,28 @@ def load_config(path: str | os.PathLike) -> dict:
             raise DataError(f"not valid YAML: {str(e).splitlines()[0]}", path) from None
     if not isinstance(raw, dict):
         raise DataError("a config file must be a mapping of option names to values", path)
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    names, aug = _fields(TrainConfig), _fields(augment_type)
+    out: dict = {}
+    augment: dict = {}
     for key, value in raw.items():
-        if key not in names:
-            raise DataError(f"unknown option (known: {', '.join(sorted(names))})", path, None, key)
+        key = str(key).replace("-", "_")
         if key == "augment":
-            aug = {f.name for f in dataclasses.fields(RandomAugment)}
-            bad = [k for k in (value or {}) if k not in aug]
-            if bad:
-                raise DataError(f"unknown augment option (known: {', '.join(sorted(aug))})", path, None, bad[0])
-    return raw
+            if not isinstance(value, dict):
+                raise DataError("must be a mapping of augmentation options", path, None, "augment")
+            for k, v in value.items():
+                if str(k) not in aug:
+                    raise DataError(f"unknown augment option (known: {', '.join(sorted(aug))})", path, None, str(k))
+                augment[str(k)] = v
+        elif key.startswith("augment_") and key[len("augment_"):] in aug:
+            augment[key[len("augment_"):]] = value
+        elif key in names:
+            out[key] = value
+        else:
+            known = sorted([n for n in names if n != "augment"] + [f"augment_{a}" for a in aug])
+            raise DataError(f"unknown option (known: {', '.join(known)})", path, None, key)
+    if augment:
+        out["augment"] = augment
+    return out
 
 
 def _flag_type(tp):
@@ -98,31 +123,60 @@ def _flag_type(tp):
     return dict(type=tp)
 
 
-def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per :class:`TrainConfig` field (and per augmentation field), defaulting to "not given"."""
+def add_config_arguments(parser: argparse.ArgumentParser, augment_type: type | None = None) -> None:
+    """One flag per :class:`TrainConfig` field (and per field of ``augment_type``), defaulting to "not given"."""
     hints = typing.get_type_hints(TrainConfig)
     for f in dataclasses.fields(TrainConfig):
         if f.name == "augment":
             continue
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, default=None,
-                            help=f"(default: {default})", **_flag_type(hints[f.name]))
-    group = parser.add_argument_group("augmentation (Xiao et al. 2018 / Sun et al. 2019 defaults)")
-    for f in dataclasses.fields(RandomAugment):
+                            help=f"(default: {f.default})", **_flag_type(hints[f.name]))
+    if augment_type is None:
+        return
+    group = parser.add_argument_group(f"augmentation ({augment_type.__doc__.splitlines()[0]})")
+    for f in dataclasses.fields(augment_type):
         group.add_argument("--augment-" + f.name.replace("_", "-"), dest="augment_" + f.name, default=None,
                            type=type(f.default), help=f"(default: {f.default})")
 
 
-def config_from_args(args: argparse.Namespace, base: dict | None = None) -> TrainConfig:
-    """Flags given on the command line override ``base`` (a YAML config), which overrides the defaults."""
+def config_from_args(args: argparse.Namespace, base: dict | None = None,
+                     augment_type: type | None = None) -> TrainConfig:
+    """Flags given on the command line override ``base`` (a YAML config), which overrides the defaults.
+    With ``augment_type`` the augmentation options become an instance of it."""
     values = dict(base or {})
     augment = dict(values.pop("augment", None) or {})
     for f in dataclasses.fields(TrainConfig):
         v = getattr(args, f.name, None)
         if v is not None and f.name != "augment":
             values[f.name] = v
-    for f in dataclasses.fields(RandomAugment):
-        v = getattr(args, "augment_" + f.name, None)
+    for name in _fields(augment_type):
+        v = getattr(args, "augment_" + name, None)
         if v is not None:
-            augment[f.name] = v
-    return TrainConfig(**values, augment=RandomAugment(**augment))
+            augment[name] = v
+    if augment_type is not None:
+        try:
+            values["augment"] = augment_type(**augment)
+        except (TypeError, ValueError) as e:
+            raise DataError(f"bad augmentation options: {e}", None, None, "augment") from None
+    elif augment:
+        values["augment"] = augment
+    try:
+        return TrainConfig(**values)
+    except TypeError as e:
+        raise DataError(f"bad configuration: {e}") from None
+
+
+def plain_config(cfg: TrainConfig) -> dict:
+    """``cfg`` as plain JSON/YAML values (the augmentation dataclass as a mapping)."""
+    d = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+    d["milestones"] = list(cfg.milestones)
+    a = cfg.augment
+    d["augment"] = dataclasses.asdict(a) if dataclasses.is_dataclass(a) else (dict(a) if a else {})
+    return d
+
+
+def config_yaml(cfg: TrainConfig) -> str:
+    """The effective configuration as YAML that ``--config`` reads back."""
+    import yaml
+
+    return yaml.safe_dump(plain_config(cfg), sort_keys=False, default_flow_style=None)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..fileio import write_bytes
 
-__all__ = ["append_csv", "read_csv", "plot_curves"]
+__all__ = ["append_csv", "read_csv", "truncate_csv", "plot_curves"]
 
 
 def append_csv(path: str | os.PathLike, row: dict) -> None:
@@ -25,6 +25,28 @@ def append_csv(path: str | os.PathLike, row: dict) -> None:
     w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
+    write_bytes(path, buf.getvalue().encode())
+
+
+def truncate_csv(path: str | os.PathLike, step: int) -> None:
+    """Drop the rows logged after optimisation step ``step`` (and duplicates of a step), so a resumed
+    run does not log twice what it redoes."""
+    rows = read_csv(path)
+    keep, seen = [], set()
+    for r in rows:
+        s = int(float(r["step"]))
+        if s <= step and s not in seen:
+            keep.append(r)
+            seen.add(s)
+    if len(keep) == len(rows):
+        return
+    if not keep:
+        Path(path).unlink()
+        return
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(keep)
     write_bytes(path, buf.getvalue().encode())
 
 

@@ -17,7 +17,8 @@ from .regression import (DEEPPOSE, INTEGRAL, MMPOSE_DEEPPOSE, MMPOSE_IPR, MMPOSE
                          deeppose, integral_regression, rle, simcc)
 from .specs import resolve_skeleton, skeleton_spec
 
-__all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "load_trained", "skeleton_spec", "resolve_skeleton",
+__all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "skeleton_spec", "resolve_skeleton",
+           "load_model", "resolve_model",
            "simplebaseline", "hrnet", "hourglass", "cpm", "cpn", "deeppose", "integral_regression", "rle", "simcc"]
 
 # builder name (as a checkpoint's spec records it) -> function
@@ -31,7 +32,8 @@ class Preset:
 
     ``published``: published figures (``coco_val_ap``, ``params_m``, ``gflops`` as the source
     counts them, and ``source``: the paper's table or MMPose's model zoo). ``learned``: what posekit's own synthetic
-    learning test reached (``pck@0.1``, ``minutes``, ``source``: the test or bench that gave it).
+    learning proof reached at fixed steps (``pck@0.1`` mean over the seeds, ``pck@0.1_min``,
+    ``pck@0.1_max``, ``seeds``, ``steps``, ``source``: the bench results that gave it).
     """
 
     name: str
@@ -41,6 +43,33 @@ class Preset:
     input_size: tuple[int, int]                    # (W, H) of the network input
     published: dict = field(default_factory=dict)
     learned: dict = field(default_factory=dict)
+
+    @property
+    def family(self) -> str:
+        """The kind of method, which picks the training driver: "top-down" (later "bottom-up")."""
+        return self.section.split(" ", 1)[-1].split(" / ")[0]
+
+
+# PCK@0.1 (mean, min, max) over seeds 0, 1, 2 of ``python bench/zoo_synthetic.py --steps 300``, as
+# bench/results/learning_zoo.json holds them (tests/engine/test_learning_zoo.py checks that they agree)
+LEARNED_SOURCE = "bench/results/learning_zoo.json: 300 steps, seeds 0-2 (python bench/zoo_synthetic.py --steps 300)"
+LEARNED = {
+    "simplebaseline-r18-128x96": (0.7145, 0.7094, 0.7173),
+    "cpm-128x96": (0.7135, 0.7098, 0.7157),
+    "hourglass-2stack-128x96": (0.9571, 0.9545, 0.9602),
+    "cpn-r18-128x96": (0.9436, 0.9412, 0.9461),
+    "hrnet-w16-128x96": (0.7375, 0.7316, 0.7424),
+    "deeppose-r18-128x96": (0.5841, 0.5747, 0.5896),
+    "integral-r18-128x96": (0.6125, 0.6071, 0.6233),
+    "rle-r18-128x96": (0.5583, 0.5351, 0.579),
+    "simcc-r18-128x96": (0.5766, 0.5633, 0.5947),
+}
+
+
+def _learned(name: str) -> dict:
+    mean, low, high = LEARNED[name]
+    return {"pck@0.1": mean, "pck@0.1_min": low, "pck@0.1_max": high, "seeds": 3, "steps": 300,
+            "source": LEARNED_SOURCE}
 
 
 HEATMAP = "1.2 top-down / heatmap"
@@ -56,8 +85,7 @@ def _sb(depth, w, h, published=None, learned=None, **kw):
 
 
 SIMPLEBASELINE_PRESETS = [
-    _sb(18, 96, 128, learned={"pck@0.1": 0.958, "minutes": 4.8,
-                              "source": "tests/engine/test_learning_synthetic.py (sigma 2)"}),
+    _sb(18, 96, 128, learned=_learned("simplebaseline-r18-128x96")),
     _sb(18, 192, 256),
     _sb(34, 192, 256),
     _sb(50, 192, 256, {"coco_val_ap": 70.4, "params_m": 34.0, "gflops": 8.9}),
@@ -80,19 +108,19 @@ def _reg(prefix, builder, paper, depth, w, h, published=None, source="", suffix=
 
 
 REGRESSION_PRESETS = [
-    _reg("deeppose", deeppose, DEEPPOSE, 18, 96, 128, learned={"pck@0.1": 0.831, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
+    _reg("deeppose", deeppose, DEEPPOSE, 18, 96, 128, learned=_learned("deeppose-r18-128x96")),
     _reg("deeppose", deeppose, DEEPPOSE, 18, 96, 128, suffix="-cascade3", stages=3),
     _reg("deeppose", deeppose, DEEPPOSE, 50, 192, 256, {"coco_val_ap": 52.8}, MMPOSE_DEEPPOSE),
     _reg("deeppose", deeppose, DEEPPOSE, 101, 192, 256, {"coco_val_ap": 56.2}, MMPOSE_DEEPPOSE),
     _reg("deeppose", deeppose, DEEPPOSE, 152, 192, 256, {"coco_val_ap": 58.4}, MMPOSE_DEEPPOSE),
-    _reg("integral", integral_regression, INTEGRAL, 18, 96, 128, learned={"pck@0.1": 0.850, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
+    _reg("integral", integral_regression, INTEGRAL, 18, 96, 128, learned=_learned("integral-r18-128x96")),
     _reg("integral", integral_regression, INTEGRAL, 50, 256, 256, {"coco_val_ap": 63.3}, MMPOSE_IPR),
-    _reg("rle", rle, RLE, 18, 96, 128, learned={"pck@0.1": 0.831, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
+    _reg("rle", rle, RLE, 18, 96, 128, learned=_learned("rle-r18-128x96")),
     _reg("rle", rle, RLE, 50, 192, 256, {"coco_val_ap": 70.4}, MMPOSE_RLE),
     _reg("rle", rle, RLE, 101, 192, 256, {"coco_val_ap": 72.2}, MMPOSE_RLE),
     _reg("rle", rle, RLE, 152, 192, 256, {"coco_val_ap": 73.1}, MMPOSE_RLE),
     _reg("rle", rle, RLE, 152, 288, 384, {"coco_val_ap": 74.9}, MMPOSE_RLE),
-    _reg("simcc", simcc, SIMCC, 18, 96, 128, learned={"pck@0.1": 0.687, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
+    _reg("simcc", simcc, SIMCC, 18, 96, 128, learned=_learned("simcc-r18-128x96")),
     _reg("simcc", simcc, SIMCC, 50, 192, 256, {"coco_val_ap": 72.1}, MMPOSE_SIMCC),
     _reg("simcc", simcc, SIMCC, 50, 288, 384, {"coco_val_ap": 73.5}, MMPOSE_SIMCC),
 ]
@@ -114,24 +142,24 @@ HEATMAP_PRESETS = [
     _preset("hrnet-w48-384x288", hrnet, HRNET, (288, 384), {"coco_val_ap": 76.3, "params_m": 63.6, "gflops": 32.9},
             HRNET_TABLE, width=48),
     _preset("hrnet-w16-128x96", hrnet, HRNET, (96, 128), width=16,
-            learned={"pck@0.1": 0.943, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
+            learned=_learned("hrnet-w16-128x96")),
     _preset("hourglass-8stack-256x192", hourglass, HOURGLASS, (192, 256),
             {"coco_val_ap": 66.9, "params_m": 25.1, "gflops": 14.3}, HRNET_TABLE_OTHERS),
     _preset("hourglass-8stack-256x256", hourglass, HOURGLASS, (256, 256), {"mpii_test_pckh@0.5": 90.9},
             "Newell et al. 2016, Table 2 (MPII test); not re-checked", skeleton="mpii16"),
     _preset("hourglass-2stack-128x96", hourglass, HOURGLASS, (96, 128), stacks=2, channels=128,
-            learned={"pck@0.1": 0.979, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
+            learned=_learned("hourglass-2stack-128x96")),
     _preset("cpm-368x368", cpm, CPM, (368, 368), {"mpii_test_pckh@0.5": 88.5},
             "Wei et al. 2016, MPII test (the CPM row of Newell et al. 2016, Table 2); not re-checked",
             skeleton="mpii16"),
     _preset("cpm-256x192", cpm, CPM, (192, 256), {"coco_val_ap": 62.3, "params_m": 31.3, "gflops": 63.81},
             MMPOSE_SPEED),
     _preset("cpm-128x96", cpm, CPM, (96, 128), stages=3, channels=32, stage1_channels=128,
-            learned={"pck@0.1": 0.945, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),  # 3 slim stages
+            learned=_learned("cpm-128x96")),  # 3 slim stages
     _preset("cpn-r50-256x192", cpn, CPN, (192, 256), {"coco_val_ap": 69.4, "params_m": 27.0, "gflops": 6.2},
             HRNET_TABLE_OTHERS + "; CPN+OHKM, their detector", depth=50),
     _preset("cpn-r18-128x96", cpn, CPN, (96, 128), depth=18, channels=128,
-            learned={"pck@0.1": 0.971, "minutes": 2.5, "source": "bench/zoo_synthetic.py --minutes 2.5"}),
+            learned=_learned("cpn-r18-128x96")),
 ]
 
 # The one table: every preset by name, in the survey's order within each family.
@@ -146,6 +174,20 @@ def build_model(name: str, **overrides):
     return preset.build(**overrides)
 
 
+def load_model(path):
+    """The model a checkpoint file or run directory holds (:func:`posekit.zoo.checkpoints.load_model`)."""
+    from .checkpoints import load_model as load
+
+    return load(path)
+
+
+def resolve_model(name_or_path):
+    """A checkpoint or a preset name (:func:`posekit.zoo.checkpoints.resolve_model`)."""
+    from .checkpoints import resolve_model as resolve
+
+    return resolve(name_or_path)
+
+
 def build_from_spec(spec: dict):
     """Rebuild a model from the ``spec`` a checkpoint stores (see :class:`posekit.topdown.estimator.TopDown`)."""
     spec = dict(spec)
@@ -157,9 +199,3 @@ def build_from_spec(spec: dict):
     return builder(**spec)
 
 
-
-def load_trained(path):
-    """A trained model from a ``.safetensors`` checkpoint (or a run folder), rebuilt from its stored spec, in eval mode."""
-    from ..engine.checkpoint import load_model
-
-    return load_model(path)

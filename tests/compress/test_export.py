@@ -9,10 +9,9 @@ import pytest
 import torch
 
 from posekit.compress.export import compare_outputs, export_onnx, onnx_outputs
+from posekit.errors import ModelError
 from posekit.zoo import PRESETS, build_model
 from tests.conftest import run_cli
-
-import onnxruntime  # noqa: E402,F401 - a declared dependency: missing is a failure, not a skip
 
 
 def smallest_preset_per_builder() -> list[str]:
@@ -75,3 +74,47 @@ def test_export_cli_checkpoint_and_errors(tmp_path):
     bad = run_cli("export", "no-such-model", "--out", tmp_path / "x.onnx")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "no-such-model" in bad.stderr
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_dynamic_size_export_runs_at_two_sizes_and_equals_torch(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("simplebaseline-r18-128x96").eval()
+    path = export_onnx(model, tmp_path / "dyn.onnx", dynamic_size=True)
+    assert not model.training  # the export leaves the model as it found it (it used to switch it to training)
+    for h, w in ((128, 96), (192, 160)):
+        images = np.random.default_rng(h).standard_normal((2, 3, h, w)).astype(np.float32)
+        (out,) = onnx_outputs(path, images)
+        assert out.shape == (2, 17, h // 4, w // 4)
+        with torch.no_grad():
+            ref = model(torch.from_numpy(images)).numpy()
+        assert np.abs(out - ref).max() <= 1e-4 * np.abs(ref).max()
+        assert compare_outputs(model, path, images) <= 1e-4
+    # without the option the size is fixed: onnxruntime refuses the other size
+    fixed = export_onnx(model, tmp_path / "fixed.onnx")
+    with pytest.raises(Exception, match="(?i)dimension|shape"):
+        onnx_outputs(fixed, np.zeros((1, 3, 192, 160), np.float32))
+
+
+class _TwoOutputs(torch.nn.Module):
+    """A model whose deployed graph has two outputs: the heatmaps and their negation."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.input_size, self.spec = model, model.input_size, {}
+
+    def forward(self, x):
+        y = self.model(x)
+        return y, -y
+
+
+def test_compare_outputs_refuses_a_different_number_of_outputs(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("simplebaseline-r18-128x96").eval()
+    one = export_onnx(model, tmp_path / "one.onnx")
+    images = _images(model, n=1)
+    assert compare_outputs(model, one, images) <= 1e-4
+    with pytest.raises(ModelError, match="1 outputs under onnxruntime, but the torch model has 2"):
+        compare_outputs(_TwoOutputs(model), one, images)
+    two = export_onnx(_TwoOutputs(model), tmp_path / "two.onnx")
+    with pytest.raises(ModelError, match="2 outputs under onnxruntime, but the torch model has 1"):
+        compare_outputs(model, two, images)

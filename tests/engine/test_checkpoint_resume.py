@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from posekit.data.coco import load_coco
-from posekit.engine.checkpoint import load_model
+from posekit.zoo import load_model
 from posekit.engine.config import TrainConfig
 from posekit.engine.curves import read_csv
 from posekit.engine.trainer import Trainer, seed_everything

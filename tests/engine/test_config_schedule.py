@@ -49,7 +49,7 @@ def test_train_command_from_yaml_with_flag_override(coco_handful, tmp_path, caps
                    f"augment:\n  rotation_factor: 30\n")
     out = tmp_path / "run"
     assert main(["train", "--config", str(cfg), "--epochs", "1", "--out", str(out), "--val-metric", "pck"]) == 0
-    assert "trained 1 epochs (1 steps)" in capsys.readouterr().out
+    assert "trained 1 of 1 steps (1 epoch)" in capsys.readouterr().out
     rows = read_csv(out / "log.csv")
     assert len(rows) == 1 and float(rows[0]["PCK@0.1"]) >= 0
     import json
@@ -63,3 +63,44 @@ def test_train_command_reports_bad_input_in_one_line(tmp_path, capsys):
     assert err.startswith("posekit train: error:") and "nope.json" in err and "\n" not in err
     assert main(["train", "--model", "resnet-9000", "--train", "x", "--train-images", "y"]) == 2
     assert "simplebaseline-r50-256x192" in capsys.readouterr().err
+
+
+def test_yaml_takes_the_flags_spelling_and_print_config_shows_the_result(tmp_path, capsys):
+    import yaml
+
+    from posekit.topdown.transforms import RandomAugment
+
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("model: simplebaseline-r18-128x96\naugment_flip_prob: 0\nbatch-size: 4\n"
+                   "augment: {rotation_factor: 10}\n")
+    raw = load_config(cfg, RandomAugment)
+    assert raw["augment"] == {"flip_prob": 0, "rotation_factor": 10} and raw["batch_size"] == 4
+    assert main(["train", "--config", str(cfg), "--augment-scale-factor", "0.2", "--epochs", "3",
+                 "--print-config"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["augment"]["flip_prob"] == 0 and printed["augment"]["rotation_factor"] == 10
+    assert printed["augment"]["scale_factor"] == 0.2 and printed["augment"]["half_body_prob"] == 0.3
+    assert printed["epochs"] == 3 and printed["batch_size"] == 4 and printed["model"] == "simplebaseline-r18-128x96"
+    # what --print-config prints is a config file that gives the same configuration back
+    again = tmp_path / "again.yaml"
+    again.write_text(yaml.safe_dump(printed))
+    assert main(["train", "--config", str(again), "--print-config"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out) == printed
+    cfg.write_text("augment_flip: 0\n")
+    assert main(["train", "--config", str(cfg), "--print-config"]) == 2
+    assert "augment_flip" in capsys.readouterr().err
+
+
+def test_a_family_without_a_driver_is_refused_in_one_line(monkeypatch, capsys):
+    import dataclasses
+
+    import posekit.zoo as zoo
+
+    preset = zoo.PRESETS["simplebaseline-r18-128x96"]
+    monkeypatch.setitem(zoo.PRESETS, "openpose-test", dataclasses.replace(preset, name="openpose-test",
+                                                                           section="2.1 bottom-up / PAF"))
+    assert zoo.PRESETS["openpose-test"].family == "bottom-up" and preset.family == "top-down"
+    assert main(["train", "--model", "openpose-test", "--train", "x", "--train-images", "y"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "openpose-test is a bottom-up model; posekit train has drivers for top-down only" in err
+    assert "\n" not in err

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from posekit.engine.checkpoint import load_model, save_weights
+from posekit.engine.checkpoint import save_weights
+from posekit.zoo import load_model
 from posekit.engine.config import TrainConfig
 from posekit.engine.curves import read_csv
 from posekit.engine.trainer import Trainer, seed_everything

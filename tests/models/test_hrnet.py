@@ -49,3 +49,16 @@ def test_fusion_exchanges_information_between_all_branches():
 def test_input_size_must_fit_the_stride():
     with pytest.raises(ModelError, match="multiple of 32"):
         posekit.build_model("hrnet-w16-128x96", input_size=(100, 128))
+
+
+def test_return_branches_gives_every_resolution():
+    torch.manual_seed(0)
+    net = HRNet(8, modules=(1, 1, 1), blocks=1, return_branches=True).eval()
+    out = net(torch.randn(2, 3, 64, 96))
+    assert [tuple(o.shape) for o in out] == [(2, 8, 16, 24), (2, 16, 8, 12), (2, 32, 4, 6), (2, 64, 2, 3)]
+    assert net.out_channels == [8, 16, 32, 64] and net.strides == [4, 8, 16, 32]
+    # the last module fuses into every branch: each output sees every branch, and the stride-4
+    # branch alone is what the default network returns (its last fusion has one output row)
+    assert len(net.stages[-1][-1].fuse) == 4 and len(HRNet(8, modules=(1, 1, 1), blocks=1).stages[-1][-1].fuse) == 1
+    fewer = HRNet(8, modules=(1, 1), blocks=1, return_branches=True)
+    assert [o.shape[1] for o in fewer(torch.zeros(1, 3, 64, 64))] == [8, 16, 32]

@@ -7,7 +7,8 @@ from scipy import stats
 
 import posekit
 from posekit.codecs import RegressionLabel
-from posekit.engine.checkpoint import load_model, save_weights
+from posekit.engine.checkpoint import save_weights
+from posekit.zoo import load_model
 from posekit.models.flow import RealNVP
 from posekit.models.heads.integral import soft_argmax
 from posekit.models.heads.regression import CascadeStage, RegressionHead

@@ -85,11 +85,20 @@ class HRNet(nn.Module):
 
     ``modules`` and ``blocks`` give, for stages 2 to 4, the number of HR modules and of basic
     blocks per branch (the paper: (1, 4, 3) and 4). H and W must be multiples of 32.
+    With ``return_branches`` the last module fuses into every branch and the network returns
+    all four, ``[(N, C, H/4, W/4), (N, 2C, H/8, W/8), (N, 4C, H/16, W/16), (N, 8C, H/32, W/32)]``
+    (the multi-resolution features of HigherHRNet and DEKR); ``out_channels`` is then the list
+    of widths and ``strides`` those of the branches.
     """
 
-    def __init__(self, width: int = 32, modules: tuple[int, int, int] = (1, 4, 3), blocks: int = 4):
+    def __init__(self, width: int = 32, modules: tuple[int, int, int] = (1, 4, 3), blocks: int = 4,
+                 return_branches: bool = False):
         super().__init__()
         self.width, self.stride, self.out_channels = width, 4, width
+        self.return_branches = return_branches
+        self.strides = [4, 8, 16, 32][:len(modules) + 1]
+        if return_branches:
+            self.out_channels = [width * 2 ** b for b in range(len(modules) + 1)]
         self.stem = nn.Sequential(_conv_bn(3, 64, 3, 2), _conv_bn(64, 64, 3, 2))
         self.layer1 = _blocks(Bottleneck, 64, 64, 4)
         widths = [width * 2 ** b for b in range(4)]
@@ -99,7 +108,7 @@ class HRNet(nn.Module):
         for s, n_modules in enumerate(modules):
             current = widths[:s + 2]
             self.transitions.append(self._transition(previous, current))
-            last = s == len(modules) - 1
+            last = s == len(modules) - 1 and not return_branches
             self.stages.append(nn.Sequential(*[HRModule(current, blocks, 1 if last and m == n_modules - 1 else None)
                                                for m in range(n_modules)]))
             previous = current
@@ -119,10 +128,10 @@ class HRNet(nn.Module):
                 layers.append(_conv_bn(previous[-1], w, 3, 2))
         return layers
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor | list[Tensor]:
         xs = [self.layer1(self.stem(x))]
         for transition, stage in zip(self.transitions, self.stages):
             xs = [t(xs[min(i, len(xs) - 1)]) for i, t in enumerate(transition)]
             xs = stage(xs)
-        return xs[0]
+        return xs if self.return_branches else xs[0]
 
