@@ -12,6 +12,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--static-batch", action="store_true", help="fix the batch dimension at 1")
     p.add_argument("--dynamic-size", action="store_true",
                    help="free the input's height and width (fully convolutional networks; checked at two sizes)")
+    p.add_argument("--device", default="cpu", help="torch device to trace on (cpu, cuda); the check runs on the CPU")
     p.add_argument("--no-check", action="store_true",
                    help="skip running the exported file under onnxruntime against torch")
 
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from ..compress.export import compare_outputs, export_onnx
     from ..zoo.checkpoints import resolve_model
 
-    model = resolve_model(args.model)
+    model = resolve_model(args.model).to(args.device)
     path = export_onnx(model, args.out, args.opset, dynamic_batch=not args.static_batch,
                        dynamic_size=args.dynamic_size)
     size = path.stat().st_size / 1e6
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {path} ({size:.1f} MB, input 1x3x{model.input_size[1]}x{model.input_size[0]}"
           f"{', ' + ' and '.join(dynamic) + ' dynamic' if dynamic else ''})")
     if not args.no_check:
+        model = model.cpu()
         w, h = model.input_size
         batch = 1 if args.static_batch else 2
         sizes = [(h, w), (h + 32, w + 64)] if args.dynamic_size else [(h, w)]

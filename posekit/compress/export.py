@@ -49,7 +49,7 @@ def export_onnx(model: nn.Module, out: str | os.PathLike, opset: int = 17, dynam
 
     model = model.eval()
     w, h = model.input_size
-    example = torch.zeros(1, 3, h, w)
+    example = torch.zeros(1, 3, h, w, device=next(model.parameters()).device)
     deployed = _Deployed(model).eval()  # export restores the wrapper's mode: a fresh module would be in training
     with torch.no_grad():
         n_out = len(deployed(example))
