@@ -203,3 +203,50 @@ def test_killed_run_resumes_without_loss_or_duplicates(shared_data, tmp_path, bl
     assert len(ids) == 8 and sorted({r["image_id"] for r in records}) == sorted(ids.values())
     assert len(records) == len({(r["image_id"], tuple(r["keypoints"])) for r in records})  # no duplicates
     assert not journal.exists()
+
+
+def test_crops_boxes_and_video_codec_line(shared_data, tmp_path, blazepose_cache):
+    import cv2
+
+    image = shared_data / "mmpose_tests" / "coco" / "000000000785.jpg"
+    video = shared_data / PT / "videos" / "000001_mpiinew_test" / "000001_mpiinew_test.mp4"
+    out = tmp_path / "out"
+    proc = run_cli("infer", image, video, "--out", out, "--save-crops", "--draw-boxes", "--max-frames", "2")
+    assert proc.returncode == 0, proc.stderr
+    rec = _records(out)[0]
+    crop = cv2.imread(str(out / "crops" / "000000000785_00.jpg"))
+    x, y, w, h = rec["bbox"]
+    assert abs(crop.shape[1] - w) <= 2 and abs(crop.shape[0] - h) <= 2
+    assert any("videos" in line and ("H.264" in line or "mp4v" in line) for line in proc.stderr.splitlines())
+    plain = tmp_path / "plain"
+    assert run_cli("infer", image, "--out", plain).returncode == 0
+    a, b = cv2.imread(str(out / "overlays" / "000000000785.png")), cv2.imread(str(plain / "overlays" / "000000000785.png"))
+    x0, y0 = int(x), int(y)
+    changed = np.abs(a.astype(int) - b.astype(int)).max(axis=2) > 0
+    assert changed[y0, x0 + 20:x0 + int(w) - 20].mean() > 0.9  # the box's top edge is drawn
+    assert not changed[:max(y0 - 20, 0)].any()                 # nothing else above the box
+    assert (os.stat(out / "overlays" / "000001_mpiinew_test.mp4").st_mode & 0o777) == 0o666 & ~_umask()
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_limbs_with_an_end_outside_the_image_are_not_drawn():
+    from posekit.structures import PoseResult
+    from posekit.visualize import draw_poses
+
+    image = np.zeros((100, 100, 3), np.uint8)
+    kp = np.full((1, 17, 2), 50.0)
+    kp[0, 5] = (20, 20)       # left shoulder inside
+    kp[0, 7] = (-400, 20)     # left elbow far outside: the shoulder-elbow limb is not drawn
+    scores = np.zeros((1, 17))
+    scores[0, [5, 7]] = 1
+    drawn = draw_poses(image, PoseResult(0, kp, scores, np.ones(1)), 0.5)
+    assert drawn[20, :15].max() == 0  # nothing between the shoulder and the left border
+    assert drawn[20, 20].max() > 0    # the shoulder itself is drawn
+    kp[0, 7] = (0, 20)
+    drawn = draw_poses(image, PoseResult(0, kp, scores, np.ones(1)), 0.5)
+    assert drawn[20, 5:15].max() > 0  # inside: the limb is drawn

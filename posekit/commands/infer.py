@@ -165,6 +165,10 @@ def run(args: argparse.Namespace) -> int:
         out.commit()
     for line in skipped:
         print(f"posekit infer: skipped {line}", file=sys.stderr)
+    if videos and not args.no_overlays:
+        from ..data.video import codec_note
+
+        print(f"posekit infer: {codec_note()}", file=sys.stderr)
     print(f"posekit infer: {len(items) - len(failed)} of {len(items)} inputs done, {people} people; "
           f"output in {args.out}" + (f"; {resumed} resumed" if resumed else "") +
           (f"; {len(failed)} failed" if failed else "") +

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from ..data.outputs import OutputFolder
     from ..data.posetrack import save_posetrack
     from ..data.results import keypoints_as, results_to_records
-    from ..data.video import read_frames, video_info
+    from ..data.video import codec_note, read_frames, video_info
     from ..errors import InputError
     from ..fileio import write_json
     from ..skeletons import get_skeleton
@@ -117,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
     if report.get("note") and "jitter_before" in report:
         smooth += f"; {report['note']}"
     print(f"posekit track: {len(results)} frames in {elapsed:.1f} s ({len(results) / elapsed:.1f} frames/s, "
-          f"estimator on {runs}), {tracks} tracks; {smooth}; output in {args.out}", file=sys.stderr)
+          f"estimator on {runs}), {tracks} tracks; {smooth}; output in {args.out}" +
+          ("" if args.no_overlay else f"; {codec_note()}"), file=sys.stderr)
     return 0
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["read_frames", "video_info", "write_video", "video_codec", "frame_files"]
+__all__ = ["read_frames", "video_info", "write_video", "video_codec", "codec_note", "frame_files"]
 
 FRAME_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
@@ -87,6 +87,12 @@ def read_frames(source: str | int, max_frames: int = 0, notes: list[str] | None 
 
 
 _CODEC = None
+
+
+def codec_note() -> str:
+    """One phrase naming the codec of written videos, for a command's summary line."""
+    return ("videos H.264" if video_codec() == "avc1" else
+            "videos MPEG-4 Part 2 (mp4v: this OpenCV build cannot write H.264; browsers may not play them)")
 
 
 def video_codec() -> str:
