@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
     _orjson = None
 import json as _json
 
-__all__ = ["atomic_write", "write_bytes", "write_json", "read_json", "dumps_json"]
+__all__ = ["atomic_write", "write_bytes", "write_json", "read_json", "dumps_json", "sha256_file"]
 
 
 @contextlib.contextmanager
@@ -42,6 +42,17 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
         if not done:  # interrupted or failed: no partial file is left behind
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, as hex (read in 1 MB blocks)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _umask() -> int:

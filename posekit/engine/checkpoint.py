@@ -18,7 +18,6 @@ Nothing is ever unpickled.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -30,7 +29,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ..errors import ModelError
-from ..fileio import read_json, write_json
+from ..fileio import read_json, sha256_file, write_json
 
 __all__ = ["save_weights", "load_weights", "weights_info", "save_checkpoint", "load_checkpoint", "save_best",
            "best_score", "load_model", "remove_stale", "CHECKPOINTS"]
@@ -73,14 +72,6 @@ def load_weights(model: torch.nn.Module, path: str | os.PathLike) -> None:
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ModelError(f"{path}: weights do not fit the model: missing {missing[:3]}, unexpected {unexpected[:3]}")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _last_model_file(run_dir: Path) -> Path:
@@ -147,7 +138,7 @@ def save_checkpoint(run_dir: str | os.PathLike, model: torch.nn.Module, optimize
     if scaler is not None and scaler.is_enabled():
         record["scaler"] = {k: (v.item() if torch.is_tensor(v) else v) for k, v in scaler.state_dict().items()}
     _save(tensors, tmp / "optimizer.safetensors", {"format": "pt"})
-    record["files"] = {f: _sha256(tmp / f) for f in ("model.safetensors", "optimizer.safetensors")}
+    record["files"] = {f: sha256_file(tmp / f) for f in ("model.safetensors", "optimizer.safetensors")}
     shutil.rmtree(final, ignore_errors=True)  # a folder of the same step left by a killed run
     _rename(tmp, final)
     record["checkpoint"] = f"{CHECKPOINTS}/{name}"
@@ -177,7 +168,7 @@ def load_checkpoint(run_dir: str | os.PathLike, model: torch.nn.Module, optimize
         if not f.is_file():
             raise ModelError(f"{d / 'last.json'}: checkpoint file {f} is missing; the checkpoint is damaged "
                              f"(start again without --resume)")
-        if _sha256(f) != digest:
+        if sha256_file(f) != digest:
             raise ModelError(f"{d / 'last.json'}: checkpoint file {f} does not match its SHA-256; the checkpoint is "
                              f"damaged (start again without --resume)")
     load_weights(model, folder / "model.safetensors")

@@ -8,23 +8,14 @@ silently wrong keypoints or a traceback.
 """
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 from typing import Callable
 
 from ..errors import ModelError
-from ..fileio import atomic_write
+from ..fileio import atomic_write, sha256_file
 
 __all__ = ["record", "problem", "ensure", "sha256_file"]
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _sidecar(path: Path) -> Path:
