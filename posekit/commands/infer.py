@@ -41,7 +41,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="blazepose-full",
                    help="blazepose-full (default), a run folder of posekit train, or a .safetensors checkpoint")
     p.add_argument("--detector", help="person detector: blazepose, ssd, gt, DETS.json or a union such as "
-                                      "blazepose+ssd (default: BlazePose's own for blazepose-full, ssd otherwise)")
+                                      "blazepose+ssd (default: blazepose+ssd for blazepose-full, ssd otherwise)")
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch")
     p.add_argument("--device", default="cpu", help="torch device of a trained model (cpu, cuda, cuda:1)")
     p.add_argument("--batch-size", type=int, default=32, help="person crops per forward pass (trained models)")
@@ -66,9 +66,11 @@ def _calibration(args) -> str | None:
 def load_estimator(args, gt=None):
     """The estimator the model arguments describe."""
     from ..errors import ModelError
-    from ..estimators import PRETRAINED, load
+    from ..estimators import PRETRAINED, PRETRAINED_DETECTOR, load
 
     if args.model in PRETRAINED:
+        if args.detector is None:
+            args.detector = PRETRAINED_DETECTOR
         if args.device != "cpu":
             raise ModelError(f"{args.model} runs on the CPU (--device cpu); --device applies to trained models")
         options = dict(max_people=args.max_people, tiling=args.accurate, calibration=_calibration(args))

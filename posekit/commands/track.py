@@ -15,9 +15,6 @@ import argparse
 import sys
 from pathlib import Path
 
-# The default detector of `posekit track` with BlazePose: its own (face-driven) detector
-# finds people facing the camera; the full-body SSD adds people turned away or small.
-TRACK_DETECTOR = "blazepose+ssd"
 # Detection every few frames, tracking-mode crops between (see TrackingOptions).
 DETECT_INTERVAL = 4
 
@@ -62,8 +59,6 @@ def run(args: argparse.Namespace) -> int:
     fps, total = video_info(args.video)
     if args.max_frames and total:
         total = min(total, args.max_frames)
-    if args.detector is None and args.model == "blazepose-full":
-        args.detector = TRACK_DETECTOR
     notes: list[str] = []
     with OutputFolder(args.out, "track") as out:
         estimator = load_estimator(args)
