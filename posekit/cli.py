@@ -73,13 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     except PosekitError as e:
         print(f"posekit {args.verb}: error: {_one_line(e)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like (an OSError: caught first)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as e:  # an output location that cannot be written: read-only, a file as parent, disk full
         where = f"{e.filename}: " if e.filename else ""
         print(f"posekit {args.verb}: error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # output piped into `head` and the like
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     except KeyboardInterrupt:
         print(f"posekit {args.verb}: interrupted", file=sys.stderr)
         return 130

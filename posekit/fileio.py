@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - orjson is a declared dependency
     _orjson = None
 import json as _json
 
-__all__ = ["atomic_write", "write_bytes", "write_json", "read_json", "dumps_json", "sha256_file"]
+__all__ = ["atomic_write", "write_bytes", "write_json", "read_json", "dumps_json", "sha256_file", "chmod_default"]
 
 
 @contextlib.contextmanager
@@ -35,7 +35,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
+        chmod_default(tmp)
         os.replace(tmp, path)
         done = True
     finally:
@@ -55,10 +55,11 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _umask() -> int:
+def chmod_default(path: str | os.PathLike) -> None:
+    """Give a temporary file (mkstemp makes 0600) the permissions a new file gets under the umask."""
     mask = os.umask(0)
     os.umask(mask)
-    return mask
+    os.chmod(path, 0o666 & ~mask)
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

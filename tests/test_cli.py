@@ -106,3 +106,4 @@ def test_eval_pck_head_normalisation(shared_data, tmp_path):
                    "--results", ROOT / "demo" / "coco_mini_val2017_results.json", "--metric", "pck",
                    "--pck-norm", "head")
     assert proc.returncode == 2 and "bbox_head" in proc.stderr
+

@@ -41,10 +41,11 @@ def test_same_base_name_in_sub_folders_is_matched_by_relative_path(shared_data, 
 
 def test_ambiguous_name_is_refused_in_one_line(shared_data, tmp_path, blazepose_cache):
     gt = shared_data / PT / "annotations" / "test_posetrack18_val.json"
-    one = shared_data / PT / "images" / "val" / "003418_mpii_test" / "000000.jpg"
+    one = tmp_path / "000000.jpg"  # no folder says which of the three videos' frame 0 it is
+    shutil.copy(shared_data / PT / "images" / "val" / "003418_mpii_test" / "000000.jpg", one)
     proc = run_cli("infer", one, "--gt", gt, "--out", tmp_path / "out")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert any("matches 3 images" in line for line in proc.stderr.splitlines()), proc.stderr
+    assert any("matches 3 ground-truth images" in line for line in proc.stderr.splitlines()), proc.stderr
 
 
 def test_detections_without_gt_warn(shared_data, tmp_path, blazepose_cache):

@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..data.images import read_image
-    from ..data.inputs import GroundTruthIndex, expand_inputs
+    from ..data.image_ids import FileNameIndex
+    from ..data.inputs import expand_inputs
     from ..data.outputs import OutputFolder
     from ..data.results import results_to_records
     from ..errors import InputError, PosekitError
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     gt = _load_gt(args.gt) if args.gt else None
     skeleton = get_skeleton(args.skeleton) if args.skeleton else (gt.skeleton(gt.keypoint_category_ids()[0])
                                                                   if gt is not None else get_skeleton("coco17"))
-    index = GroundTruthIndex(gt.images, args.gt) if gt is not None else None
+    index = FileNameIndex(gt.images, args.gt) if gt is not None else None
     items, skipped = expand_inputs(args.inputs)
     with OutputFolder(args.out, "infer", resume=args.resume) as out:
         estimator = load_estimator(args, gt)
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
                     out.file(rec["overlay"])
                 continue
             try:
-                image_id = index.image_id(item.key, item.path) if index is not None else n
+                image_id = index.image_id(item.path) if index is not None else n
                 notes: list[str] = []
                 image = read_image(item.path, notes)
                 warning = _given_boxes_warning(estimator, image_id, item.key)

@@ -13,7 +13,7 @@ from typing import Mapping
 
 from ..errors import DataError
 
-__all__ = ["match_image_ids"]
+__all__ = ["match_image_ids", "FileNameIndex"]
 
 
 def _parts(name: str) -> tuple[str, ...]:
@@ -27,32 +27,44 @@ def _common_tail(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     return n
 
 
-def match_image_ids(paths: Mapping[str, object], gt_images: list[dict], source: str | None = None,
-                    gt_path: str | None = None) -> dict[object, int]:
-    """``{the run's image id: the ground truth's image id}`` for every entry of ``paths``
-    (``{path: id}``, as in ``image_ids.json``); :class:`DataError` on a path that matches no
-    image, matches several equally well, or shares its image with another path."""
-    by_base: dict[str, list[tuple[tuple[str, ...], int]]] = {}
-    for img in gt_images:
-        parts = _parts(str(img.get("file_name", "")))
-        if parts:
-            by_base.setdefault(parts[-1], []).append((parts, img["id"]))
-    out: dict[object, int] = {}
-    taken: dict[int, str] = {}
-    for path, run_id in paths.items():
+class FileNameIndex:
+    """A ground truth's images by ``file_name``, to find the image a path on disk shows: the one
+    whose file name matches the most trailing components of the path."""
+
+    def __init__(self, gt_images: list[dict], gt_path: str | None = None):
+        self.gt_path = gt_path
+        self.by_base: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for img in gt_images:
+            parts = _parts(str(img.get("file_name", "")))
+            if parts:
+                self.by_base.setdefault(parts[-1], []).append((parts, img["id"]))
+
+    def image_id(self, path, source: str | None = None, record=None) -> int:
+        """The ground-truth id of ``path``; :class:`DataError` when none or several match equally well."""
         parts = _parts(str(path))
-        candidates = by_base.get(parts[-1] if parts else "", [])
+        candidates = self.by_base.get(parts[-1] if parts else "", [])
         if not candidates:
-            raise DataError(f"{path!r} matches no file_name of the ground truth {gt_path or ''}".rstrip(),
-                            source, f"image {run_id!r}")
+            raise DataError(f"{path!r} matches no file_name of the ground truth {self.gt_path or ''}".rstrip(),
+                            source, record)
         scored = sorted(((_common_tail(parts, c), gid, c) for c, gid in candidates), key=lambda t: -t[0])
         best = [t for t in scored if t[0] == scored[0][0]]
         if len(best) > 1:
             names = ", ".join("/".join(t[2]) for t in best[:3])
             raise DataError(f"{path!r} matches {len(best)} ground-truth images equally well ({names}): "
-                            "run infer on paths that include the folders of the file_names", source,
-                            f"image {run_id!r}")
-        gid = best[0][1]
+                            "run infer on paths that include the folders of the file_names", source, record)
+        return best[0][1]
+
+
+def match_image_ids(paths: Mapping[str, object], gt_images: list[dict], source: str | None = None,
+                    gt_path: str | None = None) -> dict[object, int]:
+    """``{the run's image id: the ground truth's image id}`` for every entry of ``paths``
+    (``{path: id}``, as in ``image_ids.json``); :class:`DataError` on a path that matches no
+    image, matches several equally well, or shares its image with another path."""
+    index = FileNameIndex(gt_images, gt_path)
+    out: dict[object, int] = {}
+    taken: dict[int, str] = {}
+    for path, run_id in paths.items():
+        gid = index.image_id(path, source, f"image {run_id!r}")
         if gid in taken:
             raise DataError(f"{path!r} and {taken[gid]!r} both match ground-truth image {gid}", source,
                             f"image {run_id!r}")

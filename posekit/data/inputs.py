@@ -2,7 +2,8 @@
 
 Each input gets a *key*: its path relative to the folder it was found in (or its file name
 when named directly). Keys name the outputs (``overlays/<key>.png``) and match images to a
-ground truth's ``file_name``, so two ``000000.jpg`` in different sub-folders stay apart.
+ground truth's ``file_name`` (:class:`posekit.data.image_ids.FileNameIndex`), so two ``000000.jpg``
+in different sub-folders stay apart.
 What a folder holds that is not an image or video, and files that cannot be read (broken or
 looping links, FIFOs), are listed with the reason instead of being dropped in silence.
 """
@@ -12,10 +13,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..errors import DataError, InputError
+from ..errors import InputError
 from .images import IMAGE_SUFFIXES, file_problem
 
-__all__ = ["InputItem", "expand_inputs", "VIDEO_SUFFIXES", "GroundTruthIndex"]
+__all__ = ["InputItem", "expand_inputs", "VIDEO_SUFFIXES"]
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 
@@ -93,35 +94,3 @@ def _unique_keys(items: list[InputItem]) -> list[InputItem]:
     if dup is not None:
         raise InputError(f"two inputs have the same relative path {dup!r}; pass them in separate runs")
     return out
-
-
-class GroundTruthIndex:
-    """image ids of a ground truth by ``file_name``, matched to input keys.
-
-    A key matches a ``file_name`` that equals it or ends with ``/key``, or (for a key with
-    folders) whose path the key ends with; only when none does, a unique base name matches.
-    Two candidates are an error: the ground truth cannot tell those inputs apart.
-    """
-
-    def __init__(self, images: list[dict], source: str):
-        self.source = source
-        self.names = {PurePosixPath(str(img["file_name"]).replace("\\", "/")).as_posix(): img["id"]
-                      for img in images}
-        self.by_base: dict[str, list[str]] = {}
-        for name in self.names:
-            self.by_base.setdefault(PurePosixPath(name).name, []).append(name)
-
-    def image_id(self, key: str, path: str):
-        cands = [n for n in self.names if n == key or n.endswith("/" + key) or key.endswith("/" + n)]
-        if not cands:
-            cands = self.by_base.get(PurePosixPath(key).name, [])
-            if len(cands) > 1:
-                raise DataError(f"{path}: its name matches {len(cands)} images of the ground truth "
-                                f"({', '.join(sorted(cands)[:3])}); pass the folder above them so the relative "
-                                "paths tell them apart", self.source)
-        if len(cands) > 1:
-            raise DataError(f"{path}: matches {len(cands)} images of the ground truth ({', '.join(sorted(cands)[:3])})",
-                            self.source)
-        if not cands:
-            raise InputError(f"{path}: not among the images of {self.source}")
-        return self.names[cands[0]]

@@ -13,6 +13,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..errors import InputError
+from ..fileio import chmod_default
 
 __all__ = ["read_frames", "video_info", "write_video", "video_codec", "codec_note", "frame_files"]
 
@@ -149,7 +150,7 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: floa
         if writer is not None:
             writer.release()
             writer = None
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600
+            chmod_default(tmp)
             os.replace(tmp, path)
     finally:
         if writer is not None:
@@ -158,8 +159,3 @@ def write_video(path: str | os.PathLike, frames: Iterable[np.ndarray], fps: floa
             os.unlink(tmp)
     return n
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
