@@ -40,6 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import time
+    from dataclasses import replace
 
     import numpy as np
     from tqdm import tqdm
@@ -72,8 +73,6 @@ def run(args: argparse.Namespace) -> int:
                 yield f
 
         def as_output(result):
-            from dataclasses import replace
-
             kp, ks = keypoints_as(result, skeleton)
             keep = {k: v for k, v in result.views.items() if k == "alignment"}  # BlazePose's tracking crops
             return replace(result, keypoints=kp, keypoint_scores=ks, skeleton=skeleton.name, views=keep)

@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..geometry import corner_iou
 from ..skeletons import BLAZEPOSE33, COCO17, mapping
 from ..structures import PoseResult
 
@@ -101,13 +102,7 @@ def weighted_nms(scores, boxes, kps, threshold: float, iou_threshold: float, max
     idx = idx[np.argsort(-scores[idx], kind="stable")]
     out = []
     while len(idx) and len(out) < max_out:
-        b = boxes[idx]
-        top = b[0]
-        ix0, iy0 = np.maximum(top[0], b[:, 0]), np.maximum(top[1], b[:, 1])
-        ix1, iy1 = np.minimum(top[2], b[:, 2]), np.minimum(top[3], b[:, 3])
-        inter = np.clip(ix1 - ix0, 0, None) * np.clip(iy1 - iy0, 0, None)
-        area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-        iou = inter / np.maximum(area[0] + area - inter, 1e-12)
+        iou = corner_iou(boxes[idx[0]], boxes[idx])
         group = idx[iou > iou_threshold]
         w = scores[group][:, None]
         out.append((scores[idx[0]], (boxes[group] * w).sum(0) / w.sum(), (kps[group] * w[:, :, None]).sum(0) / w.sum()))

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..geometry import box_iou
+from ..geometry import box_iou, corners, greedy_nms
 
 __all__ = ["Detector", "GivenBoxes", "DetectorUnion", "box_iou", "box_nms"]
 
@@ -25,17 +25,8 @@ Detector = Callable[..., "tuple[np.ndarray, np.ndarray]"]
 
 
 def box_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5) -> np.ndarray:
-    """Greedy non-maximum suppression: indices of the kept boxes, best score first."""
-    order = np.argsort(-np.asarray(scores), kind="stable")
-    iou = box_iou(boxes, boxes)
-    keep: list[int] = []
-    suppressed = np.zeros(len(order), bool)
-    for i in order:
-        if suppressed[i]:
-            continue
-        keep.append(int(i))
-        suppressed |= iou[i] > iou_threshold
-    return np.asarray(keep, np.int64)
+    """Greedy non-maximum suppression of x, y, w, h boxes: indices of the kept boxes, best score first."""
+    return greedy_nms(corners(boxes), np.asarray(scores), iou_threshold)
 
 
 def _empty() -> tuple[np.ndarray, np.ndarray]:

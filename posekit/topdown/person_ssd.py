@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError, ModelError
+from ..geometry import greedy_nms
 
 __all__ = ["PersonSSD", "clustered_priors", "decode_center_size", "detection_output", "greedy_nms"]
 
@@ -53,30 +54,6 @@ def decode_center_size(loc: np.ndarray, priors: np.ndarray, variances) -> np.nda
     cx, cy = pcx + v[0] * loc[:, 0] * pw, pcy + v[1] * loc[:, 1] * ph
     w, h = pw * np.exp(v[2] * loc[:, 2]), ph * np.exp(v[3] * loc[:, 3])
     return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1)
-
-
-def _iou_one(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    iw = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
-    ih = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
-    inter = iw * ih
-    area = lambda b: np.clip(b[..., 2] - b[..., 0], 0, None) * np.clip(b[..., 3] - b[..., 1], 0, None)  # noqa: E731
-    union = area(box) + area(boxes) - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
-
-
-def greedy_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, top_k: int = -1) -> np.ndarray:
-    """Indices kept by greedy NMS (Caffe's ApplyNMSFast, eta 1): in order of decreasing score (the
-    best ``top_k`` first, all if -1), a box is kept unless its IoU with a kept box exceeds the threshold."""
-    order = np.argsort(-scores, kind="stable")
-    if top_k >= 0:
-        order = order[:top_k]
-    keep: list[int] = []
-    while order.size:
-        i = order[0]
-        keep.append(int(i))
-        rest = order[1:]
-        order = rest[_iou_one(boxes[i], boxes[rest]) <= iou_threshold]
-    return np.asarray(keep, np.int64)
 
 
 def detection_output(loc: np.ndarray, conf: np.ndarray, priors: np.ndarray, config: dict,
