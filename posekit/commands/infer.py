@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..data.images import read_image
+    from ..data import load_any_dataset
     from ..data.image_ids import FileNameIndex
     from ..data.inputs import expand_inputs
     from ..data.outputs import OutputFolder
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.boxes and not args.detector:
         args.detector = args.boxes
-    gt = _load_gt(args.gt) if args.gt else None
+    gt = load_any_dataset(args.gt) if args.gt else None
     skeleton = get_skeleton(args.skeleton) if args.skeleton else (gt.skeleton(gt.keypoint_category_ids()[0])
                                                                   if gt is not None else get_skeleton("coco17"))
     index = FileNameIndex(gt.images, args.gt) if gt is not None else None
@@ -179,16 +180,6 @@ def run(args: argparse.Namespace) -> int:
     for line in failed:
         print(f"  failed: {line}", file=sys.stderr)
     return 1 if failed else 0
-
-
-def _load_gt(path: str):
-    from ..data.coco import CocoDataset
-
-    try:
-        from ..data import load_any_dataset
-    except ImportError:  # the reader table arrives with the validation work
-        return CocoDataset.load(path)
-    return load_any_dataset(path)
 
 
 def _info(args, skeleton) -> dict:
