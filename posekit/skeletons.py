@@ -21,7 +21,7 @@ from .errors import SkeletonError
 
 __all__ = [
     "Skeleton", "KeypointMapping", "COCO17", "MPII16", "CROWDPOSE14", "HALPE26",
-    "BLAZEPOSE33", "POSETRACK17", "SKELETONS", "get_skeleton", "mapping", "skeleton_from_category",
+    "BLAZEPOSE33", "POSETRACK17", "OPENPOSE18", "SKELETONS", "get_skeleton", "mapping", "skeleton_from_category",
 ]
 
 
@@ -215,7 +215,33 @@ POSETRACK17 = Skeleton(
     "PoseTrack18 keeps COCO's slots and sigmas (head_bottom, head_top in the eyes' places)",
 )
 
-SKELETONS: dict[str, Skeleton] = {s.name: s for s in (COCO17, MPII16, CROWDPOSE14, HALPE26, BLAZEPOSE33, POSETRACK17)}
+# OpenPose's COCO layout (Cao et al., "Realtime Multi-Person 2D Pose Estimation using Part Affinity
+# Fields", CVPR 2017): COCO's 17 points reordered, plus a neck (the shoulders' midpoint when both are
+# labelled). The limbs are the 19 part affinity fields in the order of the network's PAF channels
+# (limb i = channels 2i, 2i+1: x then y of the unit vector from its first to its second point), as
+# the CMU COCO model and Intel's human-pose-estimation-0001 (Lightweight OpenPose) emit them;
+# posekit measured the order on real photos (tests/bottomup/test_openpose_pretrained.py).
+_OPENPOSE_NAMES = (
+    "nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow",
+    "left_wrist", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
+    "right_eye", "left_eye", "right_ear", "left_ear",
+)
+OPENPOSE18 = Skeleton(
+    "openpose18", _OPENPOSE_NAMES, _pairs_by_name(_OPENPOSE_NAMES),
+    _limbs(_OPENPOSE_NAMES, (
+        ("neck", "right_hip"), ("right_hip", "right_knee"), ("right_knee", "right_ankle"),
+        ("neck", "left_hip"), ("left_hip", "left_knee"), ("left_knee", "left_ankle"),
+        ("neck", "right_shoulder"), ("right_shoulder", "right_elbow"), ("right_elbow", "right_wrist"),
+        ("right_shoulder", "right_ear"), ("neck", "left_shoulder"), ("left_shoulder", "left_elbow"),
+        ("left_elbow", "left_wrist"), ("left_shoulder", "left_ear"), ("neck", "nose"),
+        ("nose", "right_eye"), ("nose", "left_eye"), ("right_eye", "right_ear"), ("left_eye", "left_ear"),
+    )),
+    tuple(_COCO_SIGMA.get(n, 0.079) for n in _OPENPOSE_NAMES),
+    "borrowed: COCO sigmas, 0.079 (the shoulder value) for the neck",
+)
+
+SKELETONS: dict[str, Skeleton] = {s.name: s for s in (COCO17, MPII16, CROWDPOSE14, HALPE26, BLAZEPOSE33, POSETRACK17,
+                                                      OPENPOSE18)}
 
 
 def get_skeleton(name: str) -> Skeleton:
