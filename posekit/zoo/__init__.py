@@ -11,6 +11,7 @@ from functools import partial
 from typing import Callable
 
 from ..errors import ModelError
+from .bottomup import OPENPOSE, OPENPOSE_TABLE, PART_FIELDS, SMALL_WIDTHS, openpose
 from .heatmap import (CPM, CPN, HOURGLASS, HRNET, HRNET_TABLE, HRNET_TABLE_OTHERS, MMPOSE_SPEED, SIMPLEBASELINE,
                       cpm, cpn, hourglass, hrnet, simplebaseline)
 from .regression import (DEEPPOSE, INTEGRAL, MMPOSE_DEEPPOSE, MMPOSE_IPR, MMPOSE_RLE, MMPOSE_SIMCC, RLE, SIMCC,
@@ -19,11 +20,12 @@ from .specs import resolve_skeleton, skeleton_spec
 
 __all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "skeleton_spec", "resolve_skeleton",
            "load_model", "resolve_model",
-           "simplebaseline", "hrnet", "hourglass", "cpm", "cpn", "deeppose", "integral_regression", "rle", "simcc"]
+           "simplebaseline", "hrnet", "hourglass", "cpm", "cpn", "deeppose", "integral_regression", "rle", "simcc",
+           "openpose"]
 
 # builder name (as a checkpoint's spec records it) -> function
 BUILDERS: dict[str, Callable] = {f.__name__: f for f in (simplebaseline, hrnet, hourglass, cpm, cpn, deeppose,
-                                                        integral_regression, rle, simcc)}
+                                                        integral_regression, rle, simcc, openpose)}
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Preset:
 
     @property
     def family(self) -> str:
-        """The kind of method, which picks the training driver: "top-down" (later "bottom-up")."""
+        """The kind of method, which picks the training driver: "top-down" or "bottom-up"."""
         return self.section.split(" ", 1)[-1].split(" / ")[0]
 
 
@@ -162,8 +164,22 @@ HEATMAP_PRESETS = [
             learned=_learned("cpn-r18-128x96")),
 ]
 
+def _paf(name, input_size, published=None, source=None, learned=None, **kw):
+    published = {**published, "source": source} if published else {}
+    return Preset(name, partial(openpose, input_size=input_size, **kw), OPENPOSE, PART_FIELDS, input_size,
+                  published, learned or {})
+
+
+BOTTOMUP_PRESETS = [
+    _paf("openpose-cmu-368x368", (368, 368), {"coco_test_dev_ap": 61.8, "params_m": 52.31}, OPENPOSE_TABLE),
+    # CPU-sized: VGG widths / 8, two stages of 64 channels with 3x3 refinement kernels, batch norm
+    _paf("openpose-small-128x128", (128, 128), stages=2, channels=64, mid=128, refine_kernel=3, refine_convs=3,
+         widths=SMALL_WIDTHS, bn=True),
+]
+
 # The one table: every preset by name, in the survey's order within each family.
-PRESETS: dict[str, Preset] = {p.name: p for p in SIMPLEBASELINE_PRESETS + HEATMAP_PRESETS + REGRESSION_PRESETS}
+PRESETS: dict[str, Preset] = {p.name: p for p in SIMPLEBASELINE_PRESETS + HEATMAP_PRESETS + REGRESSION_PRESETS
+                              + BOTTOMUP_PRESETS}
 
 
 def build_model(name: str, **overrides):

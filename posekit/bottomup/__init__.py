@@ -1,0 +1,7 @@
+"""Bottom-up multi-person pose estimation (survey section 2): whole images in, every person out.
+
+Part affinity fields (OpenPose, Cao et al. 2017) are the first family: :class:`.model.PAFModel`
+(a part-field network + :class:`~posekit.codecs.paf.PAFCodec`, trained with masked MSE on every
+stage), :mod:`.dataset` (whole images, resize and pad, augmentation, targets from the codec) and
+:mod:`.training` (the ``posekit train`` driver of the "bottom-up" family).
+"""
