@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -97,13 +97,14 @@ def ignore_mask(annotations: Sequence[dict], height: int, width: int) -> np.ndar
     return out
 
 
-def image_instances(coco: CocoDataset, image_root: str | os.PathLike, category_id: int | None = None
-                    ) -> list[ImageInstance]:
+def image_instances(coco: CocoDataset, image_root: str | os.PathLike | None, category_id: int | None = None,
+                    pixels: Mapping[int, np.ndarray] | None = None) -> list[ImageInstance]:
     """Every image of ``coco`` with its labelled people; crowds and people without a labelled
-    keypoint go to ``ignored``. Raises :class:`DataError` naming a missing image file."""
+    keypoint go to ``ignored``. The pixels come from ``image_root`` (:class:`DataError` naming a
+    missing file) or, in memory, from ``pixels`` (image id -> RGB array)."""
     cat = category_id if category_id is not None else coco.keypoint_category_ids()[0]
     k = coco.skeleton(cat).num_keypoints
-    root = Path(image_root)
+    root = Path(image_root or ".")
     out = []
     for image_id in coco.image_ids:
         s = coco.sample(image_id, cat)
@@ -111,7 +112,10 @@ def image_instances(coco: CocoDataset, image_root: str | os.PathLike, category_i
         anns = [a for a in coco.annotations_of(image_id) if a["category_id"] == cat]
         out.append(ImageInstance(image_id, s.width, s.height, s.keypoints[keep].reshape(-1, k, 2),
                                  s.visibility[keep].reshape(-1, k), str(coco.image_path(image_id, root)),
-                                 ignored=[a for a, kept in zip(anns, keep) if not kept]))
+                                 None if pixels is None else pixels[image_id],
+                                 [a for a, kept in zip(anns, keep) if not kept]))
+    if pixels is not None:
+        return out
     missing = sorted({i.image_path for i in out if not Path(i.image_path).is_file()})
     if missing:
         raise DataError(f"image file not found ({len(missing)} missing in all)", missing[0])

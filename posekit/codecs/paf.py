@@ -8,10 +8,13 @@ centred at input pixel ``(x = 8 j + 3.5, y = 8 i + 3.5)`` (CMU's ``start = strid
   training prototxt's ``sigma: 7``), zero where the exponent exceeds ln 100 (the CMU code's cut-off),
   the **maximum** over people (the paper's Eq. 7; the released code sums and clips at 1);
 - a background map, ``1 - max`` over the keypoint maps (OpenPose's background channel);
-- two channels per limb (x then y of the unit vector from ``limb[0]`` to ``limb[1]``, Eq. 8): a cell
-  gets the vector when its centre projects onto the segment (``0 <= v . (p - a) <= |b - a|``) and lies
-  within ``limb_width`` of it (``|v_perp . (p - a)| <= limb_width``). ``limb_width`` defaults to one
-  grid cell, 8 input pixels: OpenPose's training code (``threshold = 1`` in grid cells in
+- two channels per limb (x then y of the unit vector ``v`` from ``limb[0]`` to ``limb[1]``, Eq. 8): a
+  cell gets the vector when its centre ``p`` lies within ``limb_width`` of the segment
+  (``|v_perp . (p - a)| <= limb_width``) and projects onto it extended by ``limb_width`` at both ends
+  (``-limb_width <= v . (p - a) <= |b - a| + limb_width``). The paper's Eq. 8 stops at the ends; the
+  released code (``putVecMaps``) takes the segment's bounding box grown by the width, which this
+  follows, so that limbs shorter than a cell (eye to ear, nose to eye) still get a field. ``limb_width``
+  defaults to one grid cell, 8 input pixels: OpenPose's training code (``threshold = 1`` grid cell in
   ``putVecMaps``) and Lightweight OpenPose's ``paf_thickness = 1``. Where several people's limbs
   cover a cell their vectors are **averaged** (Eq. 9, the count of non-zero vectors);
 - a loss mask on the grid: ``mask`` (input pixels, 1 = counts) averaged over each cell, so crowd
@@ -101,7 +104,8 @@ class PAFCodec:
         rel = grid[None, None] - a[:, :, None, None]                            # (P, L, h, w, 2)
         along = (rel * v[:, :, None, None]).sum(-1)
         across = np.abs(rel[..., 0] * v[:, :, None, None, 1] - rel[..., 1] * v[:, :, None, None, 0])
-        on = ((along >= 0) & (along <= length[:, :, None, None]) & (across <= self.limb_width)
+        w_ = self.limb_width
+        on = ((along >= -w_) & (along <= length[:, :, None, None] + w_) & (across <= w_)
               & valid[:, :, None, None])                                       # (P, L, h, w)
         count = on.sum(0)
         summed = np.einsum("plhw,plc->lchw", on.astype(np.float64), v)          # (L, 2, h, w)

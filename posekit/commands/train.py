@@ -23,6 +23,7 @@ import sys
 # The driver is called as driver(cfg, build_model, notes=print_line) and returns the Trainer's summary.
 DRIVERS: dict[str, tuple[str, str]] = {
     "top-down": ("posekit.topdown.training:train_topdown", "posekit.topdown.transforms:RandomAugment"),
+    "bottom-up": ("posekit.bottomup.training:train_bottomup", "posekit.topdown.transforms:RandomAugment"),
 }
 # the --augment-* flags: every driver's augmentation class has the same field names today
 FLAGS_FROM = "top-down"

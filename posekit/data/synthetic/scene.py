@@ -138,13 +138,16 @@ def random_people(rng: np.random.Generator, n: int, heights: np.ndarray, centres
 
 
 def make_scene(rng: np.random.Generator, width: int = 640, height: int = 480, max_people: int = 4,
-               min_height: float = 20.0, crowd_prob: float = 0.1, occluder_prob: float = 0.4) -> Scene:
-    """A multi-person scene: 0..``max_people`` people from ``min_height`` px tall to full frame,
-    overlapping at random, with clutter, occluders and sometimes a crowd of small people."""
+               min_height: float = 20.0, crowd_prob: float = 0.1, occluder_prob: float = 0.4,
+               min_people: int = 0, max_height: float | None = None) -> Scene:
+    """A multi-person scene: ``min_people``..``max_people`` people from ``min_height`` px tall to
+    ``max_height`` (default 1.1 x the frame's height), overlapping at random, with clutter, occluders
+    and sometimes a crowd of small people."""
     img = background(rng, height, width)
     draw_clutter(rng, img, int(rng.integers(2, 12)), 0.3 * min(width, height))
-    n = int(rng.integers(0, max_people + 1))
-    heights = np.exp(rng.uniform(np.log(min_height), np.log(1.1 * height), n))
+    n = int(rng.integers(min(min_people, max_people), max_people + 1))
+    top = 1.1 * height if max_height is None else max_height
+    heights = np.exp(rng.uniform(np.log(min_height), np.log(top), n))
     centres = np.stack([rng.uniform(-0.05, 1.05, n) * width,
                         rng.uniform(0.15, 0.85, n) * height + 0.05 * heights], 1)
     people = random_people(rng, n, heights, centres)
