@@ -9,6 +9,8 @@ frames/s, tracks and people per frame only.
     python bench/track_speed.py                      # every detector choice, 3 clips, 40 frames each
     python bench/track_speed.py --detectors blazepose+ssd --clips 1
 
+"openpose" is the bottom-up Lightweight OpenPose (no detector; "openpose@h256": input height 256).
+
 Writes bench/results/track_speed.json. Each configuration runs in this process, one after
 another; frames/s counts estimation + tracking + smoothing (not video decoding or writing).
 """
@@ -29,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 REAL = ROOT / "data/mmpose_tests/posetrack18/videos/000001_mpiinew_test/000001_mpiinew_test.mp4"
-CHOICES = ["blazepose", "blazepose@detect4", "ssd@detect4", "blazepose+ssd", "blazepose+ssd@detect4",
+CHOICES = ["openpose", "openpose@h256", "blazepose", "blazepose@detect4", "ssd@detect4", "blazepose+ssd", "blazepose+ssd@detect4",
            "blazepose+ssd@detect8", "blazepose+ssd@accurate,detect4"]
 
 
@@ -49,6 +51,9 @@ def tracker_for(choice: str):
 
     detector, _, modes = choice.partition("@")
     modes = modes.split(",") if modes else []
+    if detector == "openpose":  # bottom-up: no detector; "h256" sets the input height
+        heights = next(((int(m[1:]),) for m in modes if m.startswith("h")), (368,))
+        return posekit.load("openpose-lightweight", heights=heights), TrackingOptions()
     options = {"tiling": True} if "accurate" in modes else {}
     threshold = next((float(m[3:]) for m in modes if m.startswith("thr")), None)
     est = posekit.load("blazepose-full", detector=detector, detector_threshold=threshold, **options)
@@ -63,13 +68,15 @@ def run(est, options, frames):
     from posekit.video.pipeline import smooth_tracks, track_frames
 
     def coco(r):
+        if r.skeleton == "coco17":
+            return replace(r, views={})
         views = {k: v for k, v in r.views.items() if k == "alignment"}
         return replace(r, keypoints=r.views["coco17"][0], keypoint_scores=r.views["coco17"][1], skeleton="coco17",
                        views=views)
 
     start = time.perf_counter()
-    results, runs = track_frames(iter(frames), lambda f, t: coco(est.predict(f, image_id=t)), options,
-                                 lambda f, t, last: coco(est.follow(f, last, image_id=t)))
+    follow = (lambda f, t, last: coco(est.follow(f, last, image_id=t))) if hasattr(est, "follow") else None
+    results, runs = track_frames(iter(frames), lambda f, t: coco(est.predict(f, image_id=t)), options, follow)
     results, _ = smooth_tracks(results, "one-euro")
     return results, time.perf_counter() - start, runs
 

@@ -5,7 +5,8 @@ one interface whatever the family: ``estimator(image) -> [PoseResult, ...]`` (on
 and ``estimator.predict(image, image_id=...) -> PoseResult`` (everyone). ``infer``, ``track``
 and ``eval`` never branch on the family.
 
-- a pretrained model (``PRETRAINED``): BlazePose, weights read offline from local files;
+- a pretrained model (``PRETRAINED``): Lightweight OpenPose (bottom-up, the default) or BlazePose,
+  weights read offline from files posekit ships or finds on disk;
 - a run folder of ``posekit train`` (its ``best.safetensors``, else ``last.safetensors``) or a
   ``.safetensors`` checkpoint: a top-down model behind a person detector
   (:class:`posekit.topdown.pipeline.TopDownPipeline`).
@@ -24,13 +25,24 @@ from pathlib import Path
 
 from .errors import ModelError
 
-__all__ = ["PRETRAINED", "load", "make_detector", "DEFAULT_DETECTOR", "PRETRAINED_DETECTOR"]
+__all__ = ["PRETRAINED", "DEFAULT_MODEL", "BOTTOM_UP", "load", "make_detector", "DEFAULT_DETECTOR",
+           "PRETRAINED_DETECTOR"]
 
 # name -> (what it is, its paper). The one table of pretrained models.
 PRETRAINED = {
+    "openpose-lightweight": ("Lightweight OpenPose, bottom-up part affinity fields (18 keypoints, COCO-17 out), "
+                             "Intel Open Model Zoo human-pose-estimation-0001 weights, shipped with posekit",
+                             "Osokin, Real-time 2D Multi-Person Pose Estimation on CPU: Lightweight OpenPose, "
+                             "ICPRAM 2019"),
     "blazepose-full": ("BlazePose detector + full landmark model (33 keypoints), MediaPipe 0.10.14 weights",
                        "Bazarevsky et al., BlazePose: On-device Real-time Body Pose tracking, CVPRW 2020"),
 }
+
+# The model of `posekit infer` and `posekit track` when none is named. On coco_mini val2017 / train2017
+# (bench/openpose_coco.py): OKS AP 0.425 / 0.518, against BlazePose + SSD's 0.141 / 0.174.
+DEFAULT_MODEL = "openpose-lightweight"
+# Pretrained models that find people themselves (no person detector).
+BOTTOM_UP = ("openpose-lightweight",)
 
 # The detector a trained top-down model gets when none is named.
 DEFAULT_DETECTOR = "ssd"
@@ -104,17 +116,35 @@ def _checkpoint_path(source: str) -> Path | None:
     return None
 
 
-def load(name: str = "blazepose-full", detector: str | None = None, backend: str = "torch",
+def load(name: str = DEFAULT_MODEL, detector: str | None = None, backend: str = "torch",
          device: str = "cpu", flip: bool = False, pose_nms: float | None = None, gt=None,
-         detector_threshold: float | None = None, **options):
+         detector_threshold: float | None = None, accurate: bool = False, **options):
     """An estimator for ``name``: a pretrained model, a run folder or a checkpoint file.
 
     ``detector``: see the module docstring (default: BlazePose's own for BlazePose,
-    ``DEFAULT_DETECTOR`` for trained top-down models). ``flip`` and ``pose_nms`` (an OKS
-    threshold) apply to trained top-down models; ``options`` are BlazePose's config fields.
+    ``DEFAULT_DETECTOR`` for trained top-down models; a bottom-up model takes none). ``flip``
+    applies to OpenPose and trained top-down models, ``pose_nms`` (an OKS threshold) to trained
+    top-down models; ``accurate`` is OpenPose's flip + three heights; ``options`` are the config
+    fields of the pretrained model (:class:`~posekit.topdown.blazepose.BlazePoseConfig`,
+    :class:`~posekit.bottomup.openpose.OpenPoseConfig`).
     """
     name = os.fspath(name)
+    if name in BOTTOM_UP:
+        from dataclasses import replace
+
+        from .bottomup.openpose import OpenPose, OpenPoseConfig
+
+        if detector:
+            raise ModelError(f"{name} is bottom-up: it finds every person itself and takes no --detector "
+                             f"(use a top-down model such as blazepose-full for --detector {detector})")
+        if device != "cpu":
+            raise ModelError(f"{name} runs on the CPU (--device cpu); --device applies to trained models")
+        cfg = OpenPoseConfig(**options)
+        cfg = cfg.accurate() if accurate else (replace(cfg, flip=True) if flip else cfg)
+        return OpenPose(cfg, backend=backend)
     if name in PRETRAINED:
+        if accurate:
+            options["tiling"] = True
         from .topdown.blazepose import BlazePose, BlazePoseConfig
 
         wheel = options.pop("wheel", None)

@@ -1,8 +1,9 @@
 """``posekit infer``: poses of every person in images, folders, videos or a webcam, with any model.
 
-``--model``: a pretrained model (``blazepose-full``), a run folder of ``posekit train`` or a
-``.safetensors`` checkpoint; ``--detector`` picks the person detector of a top-down model
-(``blazepose``, ``ssd``, ``gt``, a COCO detections file, or a union ``A+B``).
+``--model``: a pretrained model (``openpose-lightweight``, the default, bottom-up; ``blazepose-full``,
+top-down), a run folder of ``posekit train`` or a ``.safetensors`` checkpoint; ``--detector`` picks
+the person detector of a top-down model (``blazepose``, ``ssd``, ``gt``, a COCO detections file, or
+a union ``A+B``).
 
 Writes ``DIR/results.json`` (COCO results) and ``DIR/image_ids.json`` (input path -> image_id)
 for images, ``DIR/<video>.jsonl`` (one line per frame, with the keypoint names) for videos,
@@ -38,17 +39,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Model options shared by ``infer`` and ``track``."""
-    p.add_argument("--model", default="blazepose-full",
-                   help="blazepose-full (default), a run folder of posekit train, or a .safetensors checkpoint")
-    p.add_argument("--detector", help="person detector: blazepose, ssd, gt, DETS.json or a union such as "
-                                      "blazepose+ssd (default: blazepose+ssd for blazepose-full, ssd otherwise)")
+    p.add_argument("--model", default="openpose-lightweight",
+                   help="openpose-lightweight (default, bottom-up), blazepose-full (top-down), a run folder of "
+                        "posekit train, or a .safetensors checkpoint")
+    p.add_argument("--detector", help="person detector of a top-down model: blazepose, ssd, gt, DETS.json or a "
+                                      "union such as blazepose+ssd (default: blazepose+ssd for blazepose-full, ssd "
+                                      "for trained models; openpose-lightweight takes none)")
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch")
     p.add_argument("--device", default="cpu", help="torch device of a trained model (cpu, cuda, cuda:1)")
     p.add_argument("--batch-size", type=int, default=32, help="person crops per forward pass (trained models)")
-    p.add_argument("--flip", action="store_true", help="flip test (trained models)")
+    p.add_argument("--flip", action="store_true", help="flip test (openpose-lightweight and trained models)")
     p.add_argument("--accurate", action="store_true",
-                   help="BlazePose: also detect on overlapping tiles and merge duplicate poses (OKS-NMS): finds small "
-                        "people, about 5x slower; applies the bundled calibration unless --calibration says otherwise")
+                   help="openpose-lightweight: flip test and input heights 368/256/512 averaged (about 6x slower); "
+                        "BlazePose: also detect on overlapping tiles and merge duplicate poses (OKS-NMS), about 5x "
+                        "slower, with the bundled calibration unless --calibration says otherwise")
     p.add_argument("--calibration", help="correct BlazePose's COCO-17 keypoints: a file from posekit calibrate, "
                                          "'coco' (bundled, fitted on 53 people of coco_mini train2017) or 'none'")
     p.add_argument("--score-threshold", type=float, default=None,
@@ -66,8 +70,14 @@ def _calibration(args) -> str | None:
 def load_estimator(args, gt=None):
     """The estimator the model arguments describe."""
     from ..errors import ModelError
-    from ..estimators import PRETRAINED, PRETRAINED_DETECTOR, load
+    from ..estimators import BOTTOM_UP, PRETRAINED, PRETRAINED_DETECTOR, load
 
+    if args.model in BOTTOM_UP:
+        if args.calibration not in (None, "none"):
+            raise ModelError("--calibration is BlazePose's; openpose-lightweight takes none")
+        options = dict(max_people=args.max_people)
+        return load(args.model, detector=args.detector, backend=args.backend, device=args.device, flip=args.flip,
+                    accurate=args.accurate, **options)
     if args.model in PRETRAINED:
         if args.detector is None:
             args.detector = PRETRAINED_DETECTOR

@@ -4,7 +4,7 @@ The contract every PAF network of posekit follows (Lightweight OpenPose here, Op
 network, the CPU-sized presets): ``forward(x)`` takes (N, 3, H, W) float RGB 0..255 and returns
 a list over stages of ``(heatmaps (N, K+1, H/stride, W/stride), pafs (N, 2L, H/stride, W/stride))``,
 the last heatmap channel being the background; ``stride``, ``num_keypoints`` and ``num_limbs``
-describe it. The normalisation is part of the network (``x * input_scale + input_shift`` per
+describe it (``last_stage_only()`` makes it return the last stage's pair alone). The normalisation is part of the network (``x * input_scale + input_shift`` per
 channel, after reversing the channels for a net trained on BGR), as converted files carry it.
 """
 from __future__ import annotations
@@ -29,11 +29,18 @@ class PAFNetwork(nn.Module):
         self.input_quant = FakeQuantize()
         self.stride = backbone.stride
         self.num_keypoints, self.num_limbs = head.num_keypoints, head.num_limbs
+        self.last_only = False
 
-    def forward(self, x: Tensor) -> list[tuple[Tensor, Tensor]]:
+    def last_stage_only(self, value: bool = True) -> "PAFNetwork":
+        """Make ``forward`` return the last stage's (heatmaps, pafs) alone: inference and ONNX export."""
+        self.last_only = value
+        return self
+
+    def forward(self, x: Tensor):
         if self.bgr:
             x = x.flip(1)
-        return self.head(self.backbone(self.input_quant(x * self.input_scale + self.input_shift)))
+        out = self.head(self.backbone(self.input_quant(x * self.input_scale + self.input_shift)))
+        return tuple(out[-1]) if self.last_only else out
 
 
 def lightweight_openpose(num_keypoints: int = 18, num_limbs: int = 19, refinement_stages: int = 1,

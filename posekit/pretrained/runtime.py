@@ -1,7 +1,7 @@
 """Running a converted network on a backend: torch (default) or onnxruntime.
 
 A runner takes float32 arrays in the network's input layout (NHWC for BlazePose's two
-networks, NCHW for ``person_ssd``) and returns the network's outputs as NumPy arrays, so
+networks, NCHW for ``person_ssd`` and ``openpose_lightweight``) and returns the network's outputs as NumPy arrays, so
 the pipelines do not care which backend runs them. The ONNX exports are cached beside the
 weights, each with its checksum (:mod:`.cache_manifest`).
 """
@@ -15,16 +15,20 @@ from ..errors import ModelError
 
 __all__ = ["make_runner", "export_onnx"]
 
-_INPUT_SHAPE = {"detector": (1, 224, 224, 3), "landmark_full": (1, 256, 256, 3), "person_ssd": (1, 3, 320, 544)}
+_INPUT_SHAPE = {"detector": (1, 224, 224, 3), "landmark_full": (1, 256, 256, 3), "person_ssd": (1, 3, 320, 544),
+                "openpose_lightweight": (1, 3, 368, 368)}
+_NCHW = ("person_ssd", "openpose_lightweight")  # any input size (multiples of the stride)
+
 
 
 def _net(name: str, segmentation: bool, wheel=None):
     """The readable module (:mod:`posekit.pretrained.blazepose_nets`, :mod:`.person_ssd_net`) filled
     with the cached weights."""
-    if name == "person_ssd":
-        from .weights import load_person_ssd
+    if name in _NCHW:
+        from .weights import load_ir_model
 
-        return load_person_ssd()[0]
+        net = load_ir_model(name)[0]
+        return net.last_stage_only() if name == "openpose_lightweight" else net
     from .weights import load_readable_net
 
     return load_readable_net(name, segmentation, wheel)  # the detector has no segmentation branch to drop
@@ -39,8 +43,8 @@ def make_runner(name: str, backend: str = "torch", wheel=None, segmentation: boo
         import torch
 
         net = _net(name, segmentation, wheel)
-        nchw = name == "person_ssd"
-        if nchw:  # channels-last convolutions are about 30% faster on CPU for this network
+        nchw = name in _NCHW
+        if nchw:  # channels-last convolutions are about 30% faster on CPU for these networks
             net = net.to(memory_format=torch.channels_last)
 
         def run(x: np.ndarray) -> list[np.ndarray]:
@@ -83,12 +87,12 @@ def export_onnx(name: str, out: str | os.PathLike | None = None, wheel=None, seg
     if name not in _INPUT_SHAPE:
         raise ModelError(f"unknown network {name!r}; use one of {', '.join(_INPUT_SHAPE)}")
     tag = "" if segmentation or name != "landmark_full" else "_2d"
-    path = out or cache_dir() / (f"{name}.onnx" if name == "person_ssd" else f"blazepose_{name}{tag}.onnx")
-    axes = {0: "batch", 2: "height", 3: "width"} if name == "person_ssd" else {0: "batch"}
+    path = out or cache_dir() / (f"{name}.onnx" if name in _NCHW else f"blazepose_{name}{tag}.onnx")
+    axes = {0: "batch", 2: "height", 3: "width"} if name in _NCHW else {0: "batch"}
     # the weights first: (re)converting them drops the exports made from them
-    from .weights import import_blazepose, import_person_ssd
+    from .weights import import_blazepose, import_ir_model
 
-    import_person_ssd() if name == "person_ssd" else import_blazepose(wheel)
+    import_ir_model(name) if name in _NCHW else import_blazepose(wheel)
 
     def build() -> None:
         net = _net(name, segmentation, wheel)

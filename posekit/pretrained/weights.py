@@ -9,9 +9,9 @@ Where a wheel is looked for: ``$POSEKIT_MEDIAPIPE_WHEEL``, then ``mediapipe-*.wh
 in ``$POSEKIT_WHEELS``, ``./wheels``, ``~/.cache/posekit/wheels`` and pip's download
 cache folders. The cache is ``$POSEKIT_CACHE`` or ``~/.cache/posekit``.
 
-Intel's person-detection-retail-0013 (Apache-2.0, Open Model Zoo) ships with posekit as
-package data (``posekit/pretrained/data/person-detection-retail-0013/``, OpenVINO IR);
-it is converted the same way on first use.
+Intel's person-detection-retail-0013 and human-pose-estimation-0001 (Lightweight OpenPose)
+(Apache-2.0, Open Model Zoo) ship with posekit as package data (``posekit/pretrained/data/``,
+OpenVINO IR); they are converted the same way on first use (:data:`IR_MODELS`).
 
 Every converted file has its sha256 recorded beside it (:mod:`.cache_manifest`), checked
 on load: a damaged file is converted again from its source, or refused in one line when
@@ -32,7 +32,8 @@ from ..errors import ModelError
 from ..fileio import atomic_write
 
 __all__ = ["BLAZEPOSE_FILES", "PERSON_SSD_XML", "cache_dir", "find_tflite", "import_blazepose", "import_person_ssd",
-           "load_graph_net", "load_readable_net", "load_person_ssd"]
+           "load_graph_net", "load_readable_net", "load_person_ssd", "IR_MODELS", "OPENPOSE_XML", "import_ir_model",
+           "load_ir_model"]
 
 BLAZEPOSE_FILES = {
     "detector": "mediapipe/modules/pose_detection/pose_detection.tflite",
@@ -40,6 +41,7 @@ BLAZEPOSE_FILES = {
 }
 MEDIAPIPE_VERSION = "0.10.14"
 PERSON_SSD_XML = "data/person-detection-retail-0013/person-detection-retail-0013.xml"  # in posekit.pretrained
+OPENPOSE_XML = "data/human-pose-estimation-0001/human-pose-estimation-0001.xml"
 
 
 def cache_dir() -> Path:
@@ -165,56 +167,91 @@ def load_readable_net(name: str, segmentation: bool = True, wheel: str | os.Path
     return module.eval().requires_grad_(False).to(memory_format=torch.channels_last)
 
 
-def _person_ssd_cached() -> Path:
-    return cache_dir() / "person_ssd.safetensors"
+def _ir_builders() -> dict:
+    """name -> (a readable module filled from an IR graph, the settings the module's user needs)."""
+    from .openpose_mapping import load_from_ir as fill_openpose
+    from .person_ssd_mapping import detection_config, load_from_ir as fill_ssd
+    from .person_ssd_net import PersonSSDNet
+    from ..models.paf_network import lightweight_openpose
+
+    def openpose(graph):
+        net = fill_openpose(lightweight_openpose(), graph)
+        return net, {"num_keypoints": net.num_keypoints, "num_limbs": net.num_limbs, "stride": net.stride,
+                     "refinement_stages": len(net.head.refinement), "skeleton": "openpose18"}
+
+    return {"person_ssd": lambda graph: (fill_ssd(PersonSSDNet(), graph), detection_config(graph)),
+            "openpose_lightweight": openpose}
 
 
-def import_person_ssd(file: str | os.PathLike | None = None, force: bool = False) -> Path:
-    """Convert person-detection-retail-0013 (OpenVINO IR ``file``, by default the copy shipped
-    with posekit) to safetensors in the cache (once; again if damaged or ``force``)."""
+# name -> (its IR file in posekit.pretrained, the `posekit weights import` name, licence line)
+IR_MODELS = {
+    "person_ssd": ("PERSON_SSD_XML", "person-ssd", "Apache-2.0 (Intel Open Model Zoo, person-detection-retail-0013)"),
+    "openpose_lightweight": ("OPENPOSE_XML", "openpose-lightweight",
+                             "Apache-2.0 (Intel Open Model Zoo, human-pose-estimation-0001)"),
+}
+
+
+def import_ir_model(name: str, file: str | os.PathLike | None = None, force: bool = False) -> Path:
+    """Convert an OpenVINO IR model of :data:`IR_MODELS` (``file``, by default the copy shipped with
+    posekit) to safetensors in the cache (once; again if damaged or ``force``)."""
     from .cache_manifest import ensure, sha256_file
 
-    xml = Path(file) if file is not None else Path(str(resources.files(__package__) / PERSON_SSD_XML))
+    attr, cli_name, licence = IR_MODELS[name]
+    xml = Path(file) if file is not None else Path(str(resources.files(__package__) / globals()[attr]))
     if file is not None and not xml.is_file():
         raise ModelError(f"{xml}: no such OpenVINO IR file")
+    target = cache_dir() / f"{name}.safetensors"
 
     def build() -> None:
         from safetensors.torch import save
 
         from .openvino_reader import read_ir
-        from .person_ssd_mapping import detection_config, load_from_ir
-        from .person_ssd_net import PersonSSDNet
 
         if not xml.is_file():
-            raise ModelError(f"{xml}: the person detector's weights are missing (reinstall posekit, or "
-                             f"'posekit weights import person-ssd --file PATH.xml')")
+            raise ModelError(f"{xml}: the weights of {cli_name} are missing (reinstall posekit, or "
+                             f"'posekit weights import {cli_name} --file PATH.xml')")
         graph = read_ir(xml)
-        net = load_from_ir(PersonSSDNet(), graph)
-        meta = {"format": "posekit-person-ssd-1", "config": json.dumps(detection_config(graph)),
-                "source": str(xml), "source_sha256": sha256_file(xml) + " " + sha256_file(xml.with_suffix(".bin")),
-                "license": "Apache-2.0 (Intel Open Model Zoo, person-detection-retail-0013)"}
+        net, config = _ir_builders()[name](graph)
+        meta = {"format": f"posekit-{cli_name}-1", "config": json.dumps(config), "source": str(xml),
+                "source_sha256": sha256_file(xml) + " " + sha256_file(xml.with_suffix(".bin")), "license": licence}
         state = {k: v.detach().contiguous() for k, v in net.state_dict().items()}
-        with atomic_write(_person_ssd_cached()) as f:
+        with atomic_write(target) as f:
             f.write(save(state, metadata=meta))
-        _drop_derived("person_ssd")
+        _drop_derived(name)
 
-    return ensure(_person_ssd_cached(), build, force)
+    return ensure(target, build, force)
+
+
+def load_ir_model(name: str):
+    """A cached IR model: (its readable module in eval mode, its settings)."""
+    from safetensors import safe_open
+
+    from .person_ssd_net import PersonSSDNet
+    from ..models.paf_network import lightweight_openpose
+
+    path = import_ir_model(name)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            config = json.loads(f.metadata()["config"])
+            state = {k: f.get_tensor(k) for k in f.keys()}
+        if name == "person_ssd":
+            net = PersonSSDNet(priors=len(config["prior_widths"]), classes=config["num_classes"])
+        else:
+            net = lightweight_openpose(config["num_keypoints"], config["num_limbs"], config["refinement_stages"],
+                                       bgr=True)
+        net.load_state_dict(state)
+    except (OSError, KeyError, ValueError, RuntimeError, TypeError) as e:
+        raise ModelError(f"{path}: unreadable weights ({e}); run "
+                         f"'posekit weights import {IR_MODELS[name][1]} --force'") from None
+    return net.eval().requires_grad_(False), config
+
+
+def import_person_ssd(file: str | os.PathLike | None = None, force: bool = False) -> Path:
+    """person-detection-retail-0013 converted to safetensors in the cache (:func:`import_ir_model`)."""
+    return import_ir_model("person_ssd", file, force)
 
 
 def load_person_ssd():
     """The cached person detector: (:class:`~posekit.pretrained.person_ssd_net.PersonSSDNet` in eval
     mode, its decoding settings as read from the IR's PriorBoxClustered and DetectionOutput layers)."""
-    from safetensors import safe_open
-
-    from .person_ssd_net import PersonSSDNet
-
-    path = import_person_ssd()
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            config = json.loads(f.metadata()["config"])
-            state = {k: f.get_tensor(k) for k in f.keys()}
-        net = PersonSSDNet(priors=len(config["prior_widths"]), classes=config["num_classes"])
-        net.load_state_dict(state)
-    except (OSError, KeyError, ValueError, RuntimeError, TypeError) as e:
-        raise ModelError(f"{path}: unreadable weights ({e}); run 'posekit weights import person-ssd --force'") from None
-    return net.eval().requires_grad_(False), config
+    return load_ir_model("person_ssd")
