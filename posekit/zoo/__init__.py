@@ -173,7 +173,7 @@ def _paf(name, input_size, published=None, source=None, learned=None, **kw):
 BOTTOMUP_PRESETS = [
     _paf("openpose-cmu-368x368", (368, 368), {"coco_test_dev_ap": 61.8, "params_m": 52.31}, OPENPOSE_TABLE),
     # CPU-sized: VGG widths / 8, two stages of 64 channels with 3x3 refinement kernels, batch norm
-    _paf("openpose-small-128x128", (128, 128), stages=2, channels=64, mid=128, refine_kernel=3, refine_convs=3,
+    _paf("openpose-small-160x160", (160, 160), stages=2, channels=64, mid=128, refine_kernel=3, refine_convs=3,
          widths=SMALL_WIDTHS, bn=True),
 ]
 

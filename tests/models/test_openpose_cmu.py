@@ -60,7 +60,7 @@ def test_the_network_normalises_rgb_0_255_inside():
     torch.testing.assert_close(net(x)[0][0], manual[0][0])
 
 
-@pytest.mark.parametrize("name", ["openpose-cmu-368x368", "openpose-small-128x128"])
+@pytest.mark.parametrize("name", ["openpose-cmu-368x368", "openpose-small-160x160"])
 def test_spec_rebuilds_the_same_network(name):
     preset = PRESETS[name]
     assert preset.family == "bottom-up"
@@ -73,6 +73,6 @@ def test_spec_rebuilds_the_same_network(name):
 
 def test_custom_skeletons_size_the_outputs():
     with torch.device("meta"):
-        mpii = build_model("openpose-small-128x128", skeleton="mpii16")
+        mpii = build_model("openpose-small-160x160", skeleton="mpii16")
         out = mpii(torch.empty(1, 3, 64, 64))
     assert out[-1][0].shape == (1, 17, 8, 8) and out[-1][1].shape == (1, 30, 8, 8)
