@@ -24,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-people", type=int, default=4, help="at most this many people per image/video (default 4)")
     p.add_argument("--min-people", type=int, default=0, help="at least this many people per scene (default 0)")
     p.add_argument("--min-height", type=float, default=20.0, help="people at least this many pixels tall (default 20)")
+    p.add_argument("--max-height", type=float, default=None,
+                   help="people at most this many pixels tall (default 1.1 x the image height)")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives byte-identical files")
     p.add_argument("--crops", action="store_true",
                    help="single-person top-down crops: the person centred in a 1.25-padded box")
@@ -46,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.num_images < 0 or args.frames < 1 or args.videos < 0 or args.max_people < 0:
         raise InputError("--num-images, --videos and --max-people must be >= 0 and --frames >= 1")
-    if not 0 <= args.min_people <= max(args.max_people, 0) or args.min_height <= 0:
+    if not 0 <= args.min_people <= max(args.max_people, 0) or args.min_height <= 0 \
+            or (args.max_height is not None and args.max_height < args.min_height):
         raise InputError(f"--min-people must be between 0 and --max-people ({args.max_people}), "
-                         "--min-height positive")
+                         "--min-height positive and at most --max-height")
     for name in ("crowd_prob", "occluder_prob"):
         value = getattr(args, name)
         if value is not None and not 0 <= value <= 1:
@@ -63,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         path = write_dataset(args.out, args.num_images, w, h, args.max_people, args.seed, args.crops,
                              args.segmentation, args.preview, not args.quiet, args.crowd_prob, args.occluder_prob,
-                             args.min_people, args.min_height)
+                             args.min_people, args.min_height, args.max_height)
         what = f"{args.num_images} {'crops' if args.crops else 'images'}"
     print(f"wrote {what} ({w}x{h}) and {path}")
     return 0

@@ -74,13 +74,13 @@ def encode_png(image_rgb: np.ndarray) -> bytes:
 def write_dataset(out: str | Path, num_images: int, width: int, height: int, max_people: int = 4,
                   seed: int = 0, crops: bool = False, segmentation: bool = False, preview: bool = False,
                   progress: bool = False, crowd_prob: float = 0.1, occluder_prob: float | None = None,
-                  min_people: int = 0, min_height: float = 20.0) -> Path:
+                  min_people: int = 0, min_height: float = 20.0, max_height: float | None = None) -> Path:
     """Generate ``num_images`` scenes (or single-person ``crops``) into ``out``; returns the annotation path.
 
     Image ``i`` depends only on (``seed``, ``i``): the same arguments give byte-identical files.
     ``crowd_prob`` is the chance of a crowd region per scene, ``occluder_prob`` of occluding objects
     (default 0.4 for scenes, 0.2 for crops); scenes hold ``min_people``..``max_people`` people at
-    least ``min_height`` pixels tall.
+    ``min_height`` to ``max_height`` pixels tall (default 1.1 x the image height).
     """
     from tqdm import tqdm
 
@@ -92,7 +92,7 @@ def write_dataset(out: str | Path, num_images: int, width: int, height: int, max
             scene = make_crop(rng, width, height, occluder_prob=0.2 if occluder_prob is None else occluder_prob)
         else:
             scene = make_scene(rng, width, height, max_people, min_height, crowd_prob,
-                               0.4 if occluder_prob is None else occluder_prob, min_people)
+                               0.4 if occluder_prob is None else occluder_prob, min_people, max_height)
         name = f"{i:06d}.png"
         write_bytes(out / "images" / name, encode_png(scene.image))
         images.append({"id": i + 1, "file_name": name, "width": width, "height": height})
