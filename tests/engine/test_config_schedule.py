@@ -97,10 +97,10 @@ def test_a_family_without_a_driver_is_refused_in_one_line(monkeypatch, capsys):
     import posekit.zoo as zoo
 
     preset = zoo.PRESETS["simplebaseline-r18-128x96"]
-    monkeypatch.setitem(zoo.PRESETS, "openpose-test", dataclasses.replace(preset, name="openpose-test",
-                                                                           section="2.1 bottom-up / PAF"))
-    assert zoo.PRESETS["openpose-test"].family == "bottom-up" and preset.family == "top-down"
-    assert main(["train", "--model", "openpose-test", "--train", "x", "--train-images", "y"]) == 2
+    monkeypatch.setitem(zoo.PRESETS, "tracker-test", dataclasses.replace(preset, name="tracker-test",
+                                                                          section="3.1 video / tracking"))
+    assert zoo.PRESETS["tracker-test"].family == "video" and preset.family == "top-down"
+    assert main(["train", "--model", "tracker-test", "--train", "x", "--train-images", "y"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "openpose-test is a bottom-up model; posekit train has drivers for top-down only" in err
+    assert "tracker-test is a video model; posekit train has drivers for bottom-up, top-down only" in err
     assert "\n" not in err
