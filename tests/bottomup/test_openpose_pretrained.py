@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import XML
+from tests.bottomup.conftest import XML
 
 
 def _oks(dt_xy, gt_xy, gt_found, gt_boxes):
