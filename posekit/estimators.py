@@ -39,7 +39,7 @@ PRETRAINED = {
 }
 
 # The model of `posekit infer` and `posekit track` when none is named. On coco_mini val2017 / train2017
-# (bench/openpose_coco.py): OKS AP 0.425 / 0.518, against BlazePose + SSD's 0.141 / 0.174.
+# (bench/openpose_coco.py): OKS AP 0.409 / 0.517, against BlazePose + SSD's 0.141 / 0.174.
 DEFAULT_MODEL = "openpose-lightweight"
 # Pretrained models that find people themselves (no person detector).
 BOTTOM_UP = ("openpose-lightweight",)

@@ -29,10 +29,13 @@ def test_infer_defaults_to_openpose_and_finds_the_person(tmp_path, shared_data):
 
 
 def test_a_detector_for_the_bottom_up_model_is_refused_in_one_line(tmp_path, shared_data):
-    proc = run_cli("infer", shared_data / "mmpose_tests/coco/000000000785.jpg", "--out", tmp_path / "o",
-                   "--detector", "ssd")
+    image = shared_data / "mmpose_tests/coco/000000000785.jpg"
+    proc = run_cli("infer", image, "--out", tmp_path / "o", "--model", "openpose-lightweight", "--detector", "ssd")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "openpose-lightweight is bottom-up" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    # a detector named without a model: BlazePose behind it, as before the bottom-up default
+    run_cli("infer", image, "--out", tmp_path / "td", "--detector", "ssd", check=True)
+    assert json.loads((tmp_path / "td/info.json").read_text())["model"] == "blazepose-full"
 
 
 def test_weights_import_refuses_a_file_that_is_no_pose_model(tmp_path):
