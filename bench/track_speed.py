@@ -9,7 +9,8 @@ frames/s, tracks and people per frame only.
     python bench/track_speed.py                      # every detector choice, 3 clips, 40 frames each
     python bench/track_speed.py --detectors blazepose+ssd --clips 1
 
-"openpose" is the bottom-up Lightweight OpenPose (no detector; "openpose@h256": input height 256).
+"openpose" is the bottom-up Lightweight OpenPose (no detector; "openpose@h256": input height 256,
+"openpose@min6": people with 6 keypoints or more).
 
 Writes bench/results/track_speed.json. Each configuration runs in this process, one after
 another; frames/s counts estimation + tracking + smoothing (not video decoding or writing).
@@ -53,7 +54,8 @@ def tracker_for(choice: str):
     modes = modes.split(",") if modes else []
     if detector == "openpose":  # bottom-up: no detector; "h256" sets the input height
         heights = next(((int(m[1:]),) for m in modes if m.startswith("h")), (368,))
-        return posekit.load("openpose-lightweight", heights=heights), TrackingOptions()
+        grouping = {"min_parts": int(m[3:]) for m in modes if m.startswith("min")}
+        return posekit.load("openpose-lightweight", heights=heights, grouping=grouping), TrackingOptions()
     options = {"tiling": True} if "accurate" in modes else {}
     threshold = next((float(m[3:]) for m in modes if m.startswith("thr")), None)
     est = posekit.load("blazepose-full", detector=detector, detector_threshold=threshold, **options)

@@ -87,9 +87,12 @@ def compute_fields(run, image: np.ndarray, skeleton: Skeleton, limbs, heights=(3
             ax, bx = a, b
             if mirrored:  # input x' = size_w - 1 - input x
                 ax, bx = -a, (size[0] - 1 - (0.5 * f / factor - 0.5) - off) / stride
-            m = np.array([[ax, 0, bx], [0, a, b]], np.float64)
-            heat_g = _warp(heat, m, (gw, gh))
-            paf_g = _warp(paf, m, (gw, gh))
+            if height == heights[0] and not mirrored:  # the same map as the warp below, by a plain resize
+                heat_g, paf_g = (_upsample(maps, upsample, (gw, gh)) for maps in (heat, paf))
+            else:
+                m = np.array([[ax, 0, bx], [0, a, b]], np.float64)
+                heat_g = _warp(heat, m, (gw, gh))
+                paf_g = _warp(paf, m, (gw, gh))
             if mirrored:
                 heat_g = heat_g[flip_k]
                 paf_g = paf_g.reshape(-1, 2, gh, gw)[flip_l]
@@ -99,6 +102,18 @@ def compute_fields(run, image: np.ndarray, skeleton: Skeleton, limbs, heights=(3
             paf_sum = paf_g if paf_sum is None else paf_sum + paf_g
             runs += 1
     return FieldGrid(heat_sum / runs, paf_sum / runs, factor)
+
+
+def _upsample(maps: np.ndarray, factor: int, size: tuple[int, int]) -> np.ndarray:
+    """The base run's maps on the grid: OpenCV's resize by ``factor`` samples output pixel u at
+    (u + 0.5) / factor - 0.5, which is the affine map of :func:`compute_fields` for the base height
+    (a = 1 / factor, b = 0.5 / factor - 0.5 with the cell offset (s - 1) / 2); then cropped to the grid."""
+    hwc = np.ascontiguousarray(maps.transpose(1, 2, 0))
+    up = cv2.resize(hwc, (hwc.shape[1] * factor, hwc.shape[0] * factor), interpolation=cv2.INTER_CUBIC)
+    up = up.reshape(up.shape[0], up.shape[1], -1)[:size[1], :size[0]]
+    if up.shape[0] < size[1] or up.shape[1] < size[0]:  # rounding of a tiny image: replicate the border
+        up = np.pad(up, ((0, size[1] - up.shape[0]), (0, size[0] - up.shape[1]), (0, 0)), mode="edge")
+    return up.transpose(2, 0, 1)
 
 
 def _warp(maps: np.ndarray, m: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -23,8 +23,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="ground truth: COCO-format keypoint annotations or MMPose MPII annotations (JSON)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--results", help="COCO keypoint results file (JSON list)")
-    src.add_argument("--model", metavar="RUN_DIR_or_CKPT",
-                     help="evaluate a trained model: a run directory (its best.safetensors) or a .safetensors file")
+    src.add_argument("--model", metavar="NAME_or_RUN_DIR_or_CKPT",
+                     help="evaluate a model: a pretrained one (openpose-lightweight, blazepose-full: run on every "
+                          "ground-truth image), a run directory of posekit train or a .safetensors file")
     p.add_argument("--image-ids", metavar="image_ids.json",
                    help="infer's {path: image_id} file: map the results' ids to the ground truth's by file name")
     m = p.add_argument_group("model evaluation (with --model)")
@@ -36,6 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "gt and DETS.json are the same as --boxes")
     m.add_argument("--device", default="cpu", help="torch device of the model (cpu, cuda, cuda:1)")
     m.add_argument("--flip", action="store_true", help="flip test: average with the mirrored crop's heatmaps")
+    m.add_argument("--accurate", action="store_true", help="pretrained models: as infer --accurate")
     m.add_argument("--nms", choices=("oks", "soft", "none"), default="oks",
                    help="suppression of duplicate poses over detector boxes (default: oks)")
     m.add_argument("--min-box-score", type=float, default=0.0, help="skip detections scoring below this")
@@ -145,6 +147,13 @@ def _predict(args, gt) -> list:
 
     if not args.images:
         raise InputError("--model needs --images (the folder of the ground truth's images)")
+    from ..estimators import PRETRAINED
+
+    if args.model in PRETRAINED:
+        records = _predict_pretrained(args, gt)
+        if args.save_results:
+            write_json(args.save_results, records)
+        return records
     detections = None
     given = args.detector in ("gt",) or (args.detector or "").lower().endswith(".json")
     boxes = args.detector if given else args.boxes
@@ -162,6 +171,27 @@ def _predict(args, gt) -> list:
     if args.save_results:
         write_json(args.save_results, records)
     return records
+
+
+def _predict_pretrained(args, gt) -> list[dict]:
+    """COCO records of a pretrained model run on every image of ``gt``, as ``posekit infer`` runs it."""
+    from tqdm import tqdm
+
+    from ..data.images import read_image
+    from ..data.results import results_to_records
+    from ..estimators import BOTTOM_UP, PRETRAINED_DETECTOR, load
+
+    options = {"accurate": args.accurate, "flip": args.flip, "gt": gt}
+    if args.model not in BOTTOM_UP:
+        options["detector"] = args.detector or PRETRAINED_DETECTOR
+    elif args.detector:
+        options["detector"] = args.detector  # refused by load() in one line
+    estimator = load(args.model, **options)
+    results = []
+    for img in tqdm(gt.images, desc=f"predict ({args.model})", unit="img"):
+        results.append(estimator.predict(read_image(gt.image_path(img["id"], args.images)), image_id=img["id"],
+                                         file_name=img["file_name"]))
+    return results_to_records(results, "coco17")
 
 
 def _run_detector(spec: str, gt, images) -> list[dict]:

@@ -39,9 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """Model options shared by ``infer`` and ``track``."""
-    p.add_argument("--model", default="openpose-lightweight",
-                   help="openpose-lightweight (default, bottom-up), blazepose-full (top-down), a run folder of "
-                        "posekit train, or a .safetensors checkpoint")
+    p.add_argument("--model", default=None,
+                   help="openpose-lightweight (default, bottom-up), blazepose-full (top-down; the default when "
+                        "--detector is given), a run folder of posekit train, or a .safetensors checkpoint")
     p.add_argument("--detector", help="person detector of a top-down model: blazepose, ssd, gt, DETS.json or a "
                                       "union such as blazepose+ssd (default: blazepose+ssd for blazepose-full, ssd "
                                       "for trained models; openpose-lightweight takes none)")
@@ -70,8 +70,10 @@ def _calibration(args) -> str | None:
 def load_estimator(args, gt=None):
     """The estimator the model arguments describe."""
     from ..errors import ModelError
-    from ..estimators import BOTTOM_UP, PRETRAINED, PRETRAINED_DETECTOR, load
+    from ..estimators import BOTTOM_UP, DEFAULT_MODEL, PRETRAINED, PRETRAINED_DETECTOR, load
 
+    if args.model is None:  # a person detector asks for a top-down model: BlazePose behind it
+        args.model = "blazepose-full" if args.detector else DEFAULT_MODEL
     if args.model in BOTTOM_UP:
         if args.calibration not in (None, "none"):
             raise ModelError("--calibration is BlazePose's; openpose-lightweight takes none")

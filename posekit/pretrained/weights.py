@@ -193,7 +193,7 @@ IR_MODELS = {
 
 def import_ir_model(name: str, file: str | os.PathLike | None = None, force: bool = False) -> Path:
     """Convert an OpenVINO IR model of :data:`IR_MODELS` (``file``, by default the copy shipped with
-    posekit) to safetensors in the cache (once; again if damaged or ``force``)."""
+    posekit) to safetensors in the cache (once; again if damaged, ``force`` or a ``file`` is named)."""
     from .cache_manifest import ensure, sha256_file
 
     attr, cli_name, licence = IR_MODELS[name]
@@ -219,7 +219,7 @@ def import_ir_model(name: str, file: str | os.PathLike | None = None, force: boo
             f.write(save(state, metadata=meta))
         _drop_derived(name)
 
-    return ensure(target, build, force)
+    return ensure(target, build, force or file is not None)
 
 
 def load_ir_model(name: str):
