@@ -20,6 +20,7 @@ from torch import nn
 from ..errors import ModelError
 from ..models.fake_quant import FakeQuantize, QConv
 from ..models.paf_network import PAFNetwork
+from .ir_fill import IRFill
 from .openvino_reader import IRGraph, IRLayer
 
 __all__ = ["load_from_ir"]
@@ -27,22 +28,10 @@ __all__ = ["load_from_ir"]
 _ACTS = {"relu": ("ReLU", "Relu"), "elu": ("Elu",)}
 
 
-class _Fill:
+class _Fill(IRFill):
     def __init__(self, graph: IRGraph):
-        self.g = graph
-        self.convs: set[int] = set()
+        super().__init__(graph)
         self.quants: set[int] = set()
-
-    def fail(self, layer: IRLayer, problem: str):
-        raise ModelError(f"{self.g.source}: {layer.describe()}: {problem}")
-
-    def live(self, layer: IRLayer) -> tuple[list[IRLayer], list[np.ndarray]]:
-        live, consts = [], []
-        for k in range(len(layer.inputs)):
-            src = self.g.producer(layer, k)[0]
-            value = self.g.fold(src)
-            (live if value is None else consts).append(src if value is None else value)
-        return live, consts
 
     def quant(self, fq: FakeQuantize | None, layer: IRLayer, what: str) -> IRLayer:
         """Past the tensor's FakeQuantize (filling ``fq``), if the file has one; a float file has none."""
@@ -67,32 +56,9 @@ class _Fill:
             if unit.act_name == "elu" and float(layer.attr("alpha", "1")) != 1.0:
                 self.fail(layer, f"{what} expects ELU with alpha 1")
             layer = self.g.producer(layer, 0)[0]
-        if layer.type != "Add":
-            self.fail(layer, f"{what} (bias) expects Add")
-        live, consts = self.live(layer)
-        if len(live) != 1 or len(consts) != 1:
-            self.fail(layer, f"{what} expects a convolution plus a constant bias")
-        conv_layer, conv = live[0], unit.conv
-        kind = "GroupConvolution" if conv.groups > 1 else "Convolution"
-        if conv_layer.type != kind:
-            self.fail(conv_layer, f"{what} expects {kind}")
-        kernel = self.g.weight(conv_layer, 1)
-        if kind == "GroupConvolution":  # (groups, out/groups, in/groups, kh, kw)
-            kernel = kernel.reshape(-1, *kernel.shape[2:])
-        bias = consts[0].astype(np.float32).reshape(-1)
-        got = (list(kernel.shape), conv_layer.ints("strides"), conv_layer.ints("pads_begin"),
-               conv_layer.ints("pads_end"), conv_layer.ints("dilations"))
-        want = (list(conv.weight.shape), list(conv.stride), list(conv.padding), list(conv.padding),
-                list(conv.dilation))
-        if got != want or bias.size != conv.out_channels or unit.bn is not None:
-            self.fail(conv_layer, f"{what} expects kernel {want[0]} stride {want[1]} padding {want[2]} dilation "
-                                  f"{want[4]}; the file has kernel {got[0]} stride {got[1]} padding {got[2]}/{got[3]} "
-                                  f"dilation {got[4]}")
-        with torch.no_grad():
-            conv.weight.copy_(torch.from_numpy(kernel))
-            conv.bias.copy_(torch.from_numpy(bias))
-        self.convs.add(conv_layer.id)
-        return self.g.producer(conv_layer, 0)[0]
+        if unit.bn is not None:
+            self.fail(layer, f"{what}: the module has batch normalisation, a converted file folds it")
+        return self.conv(unit.conv, layer, what)
 
     def chain(self, units, layer: IRLayer, what: str) -> IRLayer:
         for i in reversed(range(len(units))):
@@ -102,7 +68,7 @@ class _Fill:
     def residual(self, fq: FakeQuantize, first: QConv, trunk: nn.Sequential, layer: IRLayer, what: str) -> IRLayer:
         """``fq(first(x) + trunk(first(x)))``: returns the layer producing ``x``."""
         add = self.quant(fq, layer, f"{what} (residual)")
-        if add.type != "Add" or len(self.live(add)[0]) != 2:
+        if add.type != "Add" or len(self.inputs(add)[0]) != 2:
             self.fail(add, f"{what} expects a residual Add of two tensors")
         first_error = None
         for main, skip in ((1, 0), (0, 1)):
@@ -159,7 +125,7 @@ class _Fill:
         x = self.quant(net.input_quant, x, "input")
         scale, shift = np.ones(3, np.float32), np.zeros(3, np.float32)
         while x.type in ("Add", "Multiply", "Subtract"):  # the input normalisation, x * scale + shift
-            live, consts = self.live(x)
+            live, consts = self.inputs(x)
             if len(live) != 1 or len(consts) != 1 or consts[0].size not in (1, 3):
                 self.fail(x, "the input normalisation expects a per-channel scale and shift")
             c = np.broadcast_to(consts[0].astype(np.float32).reshape(-1), (3,))
@@ -170,7 +136,7 @@ class _Fill:
             x = live[0]
         if x.type != "Parameter":
             self.fail(x, "expects the network's input")
-        for kind, used in (("Convolution", self.convs), ("GroupConvolution", self.convs), ("FakeQuantize", self.quants)):
+        for kind, used in (("Convolution", self.used), ("GroupConvolution", self.used), ("FakeQuantize", self.quants)):
             spare = [lay for lay in self.g.by_type(kind) if lay.id not in used]
             if spare:
                 self.fail(spare[0], f"a {kind} with no place in {type(net).__name__}")

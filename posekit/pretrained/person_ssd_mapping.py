@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..errors import ModelError
+from .ir_fill import IRFill
 from .openvino_reader import IRGraph, IRLayer
 from .person_ssd_net import Bottleneck, PersonSSDNet
 
@@ -29,52 +30,7 @@ _SUPPORTED = {"code_type": "caffe.PriorBoxParameter.CENTER_SIZE", "share_locatio
               "variance_encoded_in_target": "false", "normalized": "true", "background_label_id": "0"}
 
 
-class _Fill:
-    def __init__(self, graph: IRGraph):
-        self.g = graph
-        self.used: set[int] = set()
-
-    def fail(self, layer: IRLayer, problem: str):
-        raise ModelError(f"{self.g.source}: {layer.describe()}: {problem}")
-
-    def expect(self, layer: IRLayer, kinds: tuple[str, ...], what: str) -> IRLayer:
-        if layer.type not in kinds:
-            self.fail(layer, f"{what} expects {' or '.join(kinds)}")
-        return layer
-
-    def inputs(self, layer: IRLayer) -> tuple[list[IRLayer], list[np.ndarray]]:
-        """The layer's non-constant producers and its constant inputs (folded)."""
-        live, consts = [], []
-        for k in range(len(layer.inputs)):
-            src = self.g.producer(layer, k)[0]
-            value = self.g.fold(src)
-            (live if value is None else consts).append(src if value is None else value)
-        return live, consts
-
-    def conv(self, conv: nn.Conv2d, biased: IRLayer, what: str) -> IRLayer:
-        """Fill ``conv`` from the bias Add ``biased`` and the convolution under it; return its input."""
-        self.expect(biased, ("Add",), f"{what} (bias)")
-        live, consts = self.inputs(biased)
-        if len(live) != 1 or len(consts) != 1:
-            self.fail(biased, f"{what} expects a convolution plus a constant bias")
-        layer = self.expect(live[0], ("GroupConvolution",) if conv.groups > 1 else ("Convolution",), what)
-        kernel = self.g.weight(layer, 1)
-        if layer.type == "GroupConvolution":  # (groups, out/groups, in/groups, kh, kw)
-            kernel = kernel.reshape(-1, *kernel.shape[2:])
-        bias = consts[0].astype(np.float32).reshape(-1)
-        strides, pads = layer.ints("strides"), layer.ints("pads_begin")
-        if (tuple(kernel.shape) != tuple(conv.weight.shape) or strides != list(conv.stride)
-                or pads != list(conv.padding) or layer.ints("pads_end") != pads
-                or layer.ints("dilations") != [1, 1] or bias.size != conv.out_channels):
-            self.fail(layer, f"{what} expects kernel {list(conv.weight.shape)} stride {list(conv.stride)} "
-                             f"padding {list(conv.padding)}; the file has {list(kernel.shape)} stride {strides} "
-                             f"padding {pads}/{layer.ints('pads_end')}")
-        with torch.no_grad():
-            conv.weight.copy_(torch.from_numpy(kernel))
-            conv.bias.copy_(torch.from_numpy(bias))
-        self.used.add(layer.id)
-        return self.g.producer(layer, 0)[0]
-
+class _Fill(IRFill):
     def prelu(self, act: nn.PReLU, layer: IRLayer, what: str) -> IRLayer:
         self.expect(layer, ("PRelu", "PReLU"), what)
         slope = self.g.weight(layer, 1).reshape(-1)
