@@ -56,10 +56,13 @@ class PAFModel(nn.Module):
     def loss(self, output, batch: dict) -> Tensor:
         return paf_loss(output, batch["heatmaps"], batch["pafs"], batch["mask"])
 
+    def fields(self, output) -> tuple[Tensor, ...]:
+        """The tensors the decoder reads (an exported network's outputs): the last stage's (heatmaps, PAFs)."""
+        return tuple(output[-1])
+
     @torch.no_grad()
     def predict_inputs(self, images: Tensor) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per input image of the batch (N, 3, H, W), RGB 0..255: the codec's people
         (keypoints (M, K, 2) in input pixels, scores (M, K), person scores (M,))."""
-        out = self(images)
-        heat, paf = out[-1]
-        return [self.codec.decode_image((heat[i], paf[i])) for i in range(len(images))]
+        fields = self.fields(self(images))
+        return [self.codec.decode_image(tuple(f[i] for f in fields)) for i in range(len(images))]

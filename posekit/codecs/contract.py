@@ -19,6 +19,13 @@ pixels whose loss counts (crowd regions and unlabelled people excluded). The eng
 calls a codec itself: the dataset encodes, the model's ``loss`` compares, the estimator decodes,
 so a bottom-up family brings its dataset, collate function and estimator and plugs into the
 same Trainer.
+
+A **bottom-up model** (:class:`~posekit.bottomup.model.PAFModel` and every other family) holds
+``network``, ``codec`` (an image codec), ``skeleton`` and ``spec`` (its builder's arguments, for
+checkpoints), and has ``forward(images)`` (N, 3, H, W) RGB 0..255 -> raw output, ``loss(output,
+batch)``, ``fields(output)`` -> the tuple of (N, C, h, w) tensors the decoder reads (what an exported
+network outputs), and ``predict_inputs(images)`` -> per image ``codec.decode_image(tuple of that
+image's fields)``. Inference, export and ``posekit infer --model RUN_DIR`` rely on these names only.
 """
 from __future__ import annotations
 
