@@ -168,9 +168,20 @@ def load(name: str = DEFAULT_MODEL, detector: str | None = None, backend: str = 
                              "folder or its .safetensors file")
         raise ModelError(f"unknown model {name!r}: a pretrained model ({', '.join(PRETRAINED)}), a run folder "
                          "of posekit train, or a .safetensors checkpoint")
+    from .codecs.contract import is_image_codec
     from .topdown.pipeline import TopDownPipeline
     from .zoo import load_model
 
     model = load_model(ckpt)
+    if is_image_codec(getattr(model, "codec", None)):
+        from .bottomup.estimator import BottomUpEstimator
+
+        refused = [f for f, on in (("--detector", detector), ("--flip", flip),
+                                   ("--accurate", accurate or pose_nms is not None),
+                                   ("--backend " + backend, backend != "torch")) if on]
+        if refused:
+            raise ModelError(f"{ckpt} is a bottom-up model: it finds every person itself and runs in torch; "
+                             f"{', '.join(refused)} do not apply (export it with `posekit export` for onnxruntime)")
+        return BottomUpEstimator(model, device=device, name=str(ckpt))
     det = make_detector(detector or DEFAULT_DETECTOR, gt, backend, detector_threshold)
     return TopDownPipeline(model, det, flip=flip, pose_nms=pose_nms, device=device)

@@ -28,7 +28,7 @@ from ..skeletons import COCO17, OPENPOSE18, Skeleton, mapping
 from ..structures import PoseResult
 from .fields import compute_fields
 
-__all__ = ["OpenPoseConfig", "OpenPose", "OPENPOSE_ORDER"]
+__all__ = ["OpenPoseConfig", "OpenPose", "OPENPOSE_ORDER", "person_score", "person_boxes"]
 
 # OpenPose's assembly order for its COCO layout (limb indices of OPENPOSE18.limbs): the neck's
 # limbs outwards, the shoulder-ear links last (they close cycles and never start a person).
@@ -84,7 +84,7 @@ class OpenPose:
         kps, scores, person_scores = (a[:self.config.max_people] for a in (kps, scores, person_scores))
         kps = grid.to_image(kps)
         kps[scores <= 0] = 0.0
-        boxes = _boxes(kps, scores, image.shape[:2])
+        boxes = person_boxes(kps, scores, image.shape[:2])
         person_scores = person_score(scores, boxes)
         if self._to_output is None:
             return PoseResult(image_id, kps, scores, person_scores, boxes, skeleton=self.skeleton.name)
@@ -111,7 +111,7 @@ def person_score(scores: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return mean * np.log1p(np.maximum(boxes[:, 2] * boxes[:, 3], 0.0))
 
 
-def _boxes(kps: np.ndarray, scores: np.ndarray, image_hw: tuple[int, int], margin: float = 0.1) -> np.ndarray:
+def person_boxes(kps: np.ndarray, scores: np.ndarray, image_hw: tuple[int, int], margin: float = 0.1) -> np.ndarray:
     """x, y, w, h around each person's found keypoints, grown by ``margin`` of their extent on each
     side (keypoints lie inside a person: the head's top and the feet lie beyond them), clipped to the image."""
     out = np.zeros((len(kps), 4))

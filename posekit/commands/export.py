@@ -20,10 +20,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from ..codecs.contract import is_image_codec
     from ..compress.export import compare_outputs, export_onnx
     from ..zoo.checkpoints import resolve_model
 
     model = resolve_model(args.model).to(args.device)
+    if is_image_codec(getattr(model, "codec", None)):
+        args.dynamic_size = True  # a bottom-up network runs on whole images of any size
     path = export_onnx(model, args.out, args.opset, dynamic_batch=not args.static_batch,
                        dynamic_size=args.dynamic_size)
     size = path.stat().st_size / 1e6

@@ -1,4 +1,4 @@
-"""Export a top-down model to ONNX, with what a runtime needs to decode its output.
+"""Export a top-down or bottom-up model to ONNX, with what a runtime needs to decode its output.
 
 The exported graph is the network alone, from a normalised crop (N, 3, H, W) to the final
 prediction (the last stage of a multi-stage head; each part of a multi-part head as its own
@@ -7,7 +7,7 @@ deployment can rebuild the codec and decode without posekit's checkpoint.
 
 With ``dynamic_size`` the input's height and width are free (axes ``height``, ``width``; the
 outputs' spatial axes ``out_height``, ``out_width``), for fully convolutional networks run on
-whole images (bottom-up methods, HRNet's branches): a network whose head pools a fixed grid
+whole images (bottom-up models, which ``posekit export`` always exports so): a network whose head pools a fixed grid
 (regression, SimCC's linear layers) still needs its trained size.
 """
 from __future__ import annotations
@@ -28,15 +28,17 @@ __all__ = ["export_onnx", "onnx_outputs", "compare_outputs"]
 
 
 class _Deployed(nn.Module):
-    """The network's final prediction as a flat tuple of tensors."""
+    """The network's final prediction as a flat tuple of tensors: a bottom-up model's ``fields``
+    (the tensors its decoder reads, :mod:`posekit.codecs.contract`), else the last stage."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
 
     def forward(self, images):
-        out = final_stage(self.model(images))
-        return tuple(out) if isinstance(out, tuple) else (out,)
+        raw = self.model(images)
+        out = self.model.fields(raw) if hasattr(self.model, "fields") else final_stage(raw)
+        return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
 
 def export_onnx(model: nn.Module, out: str | os.PathLike, opset: int = 17, dynamic_batch: bool = True,

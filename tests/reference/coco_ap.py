@@ -45,3 +45,14 @@ def coco_stats(records, gt) -> np.ndarray:
 
 def coco_ap(estimator, ann, images) -> float:
     return float(coco_stats(*coco_results(estimator, ann, images))[0])
+
+
+def pycocotools_ap(gt: dict, records: list[dict]) -> float:
+    """pycocotools' keypoint AP of ``records`` against the in-memory COCO dict ``gt``."""
+    from pycocotools.coco import COCO
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco = COCO()
+        coco.dataset = gt
+        coco.createIndex()
+    return float(coco_stats(records, coco)[0])
