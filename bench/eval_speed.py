@@ -1,11 +1,11 @@
-"""Speed of COCO keypoint evaluation: posekit against pycocotools and faster-coco-eval.
+"""Speed of COCO keypoint evaluation: posekit against pycocotools, faster-coco-eval and hotcoco.
 
 Generates a realistic set with a fixed seed (N images, 1-12 people each, crowd
 regions, people with no labelled keypoint, noisy detections with duplicates,
 left/right swaps and false positives, at most 20 per image), then times, side by
 side in one run:
-  * whole processes: `posekit eval` against a pycocotools script and a
-    faster-coco-eval script, each reading the same two files (best of R runs,
+  * whole processes: `posekit eval` against a pycocotools script, a
+    faster-coco-eval script and a hotcoco (Rust) script, each reading the same two files (best of R runs,
     peak resident memory of each process);
   * in-process: load + evaluate + accumulate + summarize, imports excluded.
 It prints the ratios and checks that the 10 statistics agree.
@@ -42,6 +42,14 @@ from faster_coco_eval import COCO, COCOeval_faster
 with contextlib.redirect_stdout(io.StringIO()):
     gt = COCO(sys.argv[1]); dt = gt.loadRes(sys.argv[2])
     E = COCOeval_faster(gt, dt, 'keypoints'); E.evaluate(); E.accumulate(); E.summarize()
+print(json.dumps(list(E.stats)))
+"""
+HOTCOCO = """
+import sys, json, io, contextlib
+import hotcoco
+with contextlib.redirect_stdout(io.StringIO()):
+    gt = hotcoco.COCO(sys.argv[1]); dt = gt.loadRes(sys.argv[2])
+    E = hotcoco.COCOeval(gt, dt, 'keypoints'); E.evaluate(); E.accumulate(); E.summarize()
 print(json.dumps(list(E.stats)))
 """
 POSEKIT = """
@@ -95,6 +103,7 @@ def main() -> None:
         "posekit (API script)": env_py + ["-c", POSEKIT, str(gt_path), str(res_path)],
         "pycocotools": env_py + ["-c", PYCOCO, str(gt_path), str(res_path)],
         "faster-coco-eval": env_py + ["-c", FASTER, str(gt_path), str(res_path)],
+        "hotcoco": env_py + ["-c", HOTCOCO, str(gt_path), str(res_path)],
     }
     os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
     rows, stats = {}, {}
@@ -106,24 +115,24 @@ def main() -> None:
             if s is not None:
                 stats[name] = s
         rows[name] = (best, rss)
-    ref = rows["pycocotools"][0]
-    fce = rows["faster-coco-eval"][0]
-    print(f"{'whole process':<22}{'seconds':>9}{'peak MiB':>10}{'vs pycocotools':>16}{'vs faster-coco-eval':>21}")
+    ref, hc = rows["pycocotools"][0], rows["hotcoco"][0]
+    print(f"{'whole process':<22}{'seconds':>9}{'peak MiB':>10}{'vs pycocotools':>16}{'vs hotcoco':>12}")
     for name, (t, rss) in rows.items():
-        print(f"{name:<22}{t:>9.3f}{rss:>10.0f}{ref / t:>15.1f}x{fce / t:>20.1f}x")
+        print(f"{name:<22}{t:>9.3f}{rss:>10.0f}{ref / t:>15.1f}x{hc / t:>11.2f}x")
 
-    print(f"\n{'in-process':<22}{'seconds':>9}{'vs pycocotools':>16}{'vs faster-coco-eval':>21}")
+    print(f"\n{'in-process':<22}{'seconds':>9}{'vs pycocotools':>16}{'vs hotcoco':>12}")
     inproc = in_process_times(gt_path, res_path, args.repeat)
-    ref, fce = inproc["pycocotools"], inproc["faster-coco-eval"]
+    ref, hc = inproc["pycocotools"], inproc["hotcoco"]
     for name, t in inproc.items():
-        print(f"{name:<22}{t:>9.3f}{ref / t:>15.1f}x{fce / t:>20.1f}x")
+        print(f"{name:<22}{t:>9.3f}{ref / t:>15.1f}x{hc / t:>11.2f}x")
 
     import numpy as np
 
-    a, b, c = (np.array(stats[n]) for n in ("posekit (API script)", "pycocotools", "faster-coco-eval"))
+    a, b, c, h = (np.array(stats[n]) for n in ("posekit (API script)", "pycocotools", "faster-coco-eval", "hotcoco"))
     print(f"\nstats: posekit {np.round(a, 4).tolist()}")
     print(f"max |posekit - pycocotools| = {np.abs(a - b).max():.3g}; "
-          f"max |faster-coco-eval - pycocotools| = {np.abs(c - b).max():.3g}")
+          f"max |faster-coco-eval - pycocotools| = {np.abs(c - b).max():.3g}; "
+          f"max |hotcoco - pycocotools| = {np.abs(h - b).max():.3g}")
 
 
 def in_process_times(gt_path: Path, res_path: Path, repeat: int) -> dict[str, float]:
@@ -131,6 +140,7 @@ def in_process_times(gt_path: Path, res_path: Path, repeat: int) -> dict[str, fl
     import io
 
     import faster_coco_eval
+    import hotcoco
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -146,11 +156,16 @@ def in_process_times(gt_path: Path, res_path: Path, repeat: int) -> dict[str, fl
         E = faster_coco_eval.COCOeval_faster(gt, gt.loadRes(str(res_path)), "keypoints")
         E.evaluate(); E.accumulate(); E.summarize()
 
+    def hot():
+        gt = hotcoco.COCO(str(gt_path))
+        E = hotcoco.COCOeval(gt, gt.loadRes(str(res_path)), "keypoints")
+        E.evaluate(); E.accumulate(); E.summarize()
+
     def pk():
         evaluate_coco(gt_path, res_path)
 
     out = {}
-    for name, fn in (("posekit", pk), ("pycocotools", pyc), ("faster-coco-eval", fce)):
+    for name, fn in (("posekit", pk), ("pycocotools", pyc), ("faster-coco-eval", fce), ("hotcoco", hot)):
         best = float("inf")
         for _ in range(repeat):
             t = time.perf_counter()

@@ -1,4 +1,4 @@
-"""COCO keypoint AP/AR equal to pycocotools' COCOeval, array for array."""
+"""COCO keypoint AP/AR equal to pycocotools' COCOeval, array for array, and to hotcoco's (Rust) statistics."""
 from __future__ import annotations
 
 import contextlib
@@ -43,6 +43,19 @@ def assert_same(gt: dict, results: list, sigmas=None) -> None:
     np.testing.assert_allclose(ours.scores, ref.eval["scores"], rtol=0, atol=1e-12)
 
 
+def hotcoco_stats(gt: dict, results: list) -> np.ndarray:
+    """The 10 summary statistics of hotcoco (a second, independent implementation in Rust)."""
+    import hotcoco
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        cg = hotcoco.COCO(copy.deepcopy(gt))
+        ev = hotcoco.COCOeval(cg, cg.loadRes(copy.deepcopy(results)), "keypoints")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return np.asarray(ev.stats, np.float64)
+
+
 def perturbed(gt: dict, seed: int, boxes: bool = True) -> list:
     return simulate_detections(gt, seed=seed, with_boxes=boxes)
 
@@ -51,6 +64,27 @@ def perturbed(gt: dict, seed: int, boxes: bool = True) -> list:
 def test_coco_mini_matches_pycocotools(coco_val, seed):
     gt = json.loads(coco_val.read_text())
     assert_same(gt, perturbed(gt, seed))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_coco_mini_matches_hotcoco(coco_val, coco_train, seed):
+    for path in (coco_val, coco_train):
+        gt = json.loads(path.read_text())
+        res = perturbed(gt, seed)
+        np.testing.assert_allclose(evaluate_coco(copy.deepcopy(gt), copy.deepcopy(res)).stats,
+                                   hotcoco_stats(gt, res), rtol=0, atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 30), noise=st.floats(0.0, 0.3),
+       dup=st.floats(0, 0.9), fps=st.floats(0, 6), crowd=st.floats(0, 0.4))
+def test_randomised_sets_match_hotcoco(seed, n, noise, dup, fps, crowd):
+    gt = random_keypoint_dataset(n, seed=seed, crowd_fraction=crowd)
+    res = simulate_detections(gt, seed=seed + 1, noise=noise, duplicate=dup, false_positives=fps)
+    if not res:
+        return
+    np.testing.assert_allclose(evaluate_coco(copy.deepcopy(gt), copy.deepcopy(res)).stats, hotcoco_stats(gt, res),
+                               rtol=0, atol=1e-12)
 
 
 def test_coco_mini_train_without_boxes(coco_train):
