@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     verb = next((a for a in argv if not a.startswith("-")), None)
     parser = _parser(verb if verb in VERBS else None)
     args = parser.parse_args(argv)
+    args.argv = argv  # the command line as given (infer --workers runs it again in each worker)
     if args.verb is None:
         parser.print_help()
         return 0

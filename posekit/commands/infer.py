@@ -12,6 +12,8 @@ inputs' relative paths. Keypoints are COCO-17 unless ``--skeleton`` (or the ``--
 keypoint set) says otherwise. Each finished image is journaled at once, so a crash loses nothing
 and ``--resume`` goes on where it stopped; a second run into the same ``--out`` is refused.
 A bad input gets one line and the run goes on; the exit code is 1 if any input failed.
+``--workers N`` or ``torchrun ... -m posekit infer`` split the inputs across processes and machines
+and merge the parts into the same files (:mod:`posekit.commands.infer_shards`).
 """
 from __future__ import annotations
 
@@ -35,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save-crops", action="store_true", help="also write each person's box crop under DIR/crops/")
     p.add_argument("--max-frames", type=int, default=0, help="stop videos and webcams after N frames (0: all)")
     p.add_argument("--resume", action="store_true", help="go on with an interrupted run into the same --out")
+    p.add_argument("--workers", type=int, default=1,
+                   help="split the inputs over N local processes, merged into --out (under torchrun the ranks "
+                        "split them instead: see posekit.commands.infer_shards)")
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
@@ -119,6 +124,11 @@ def run(args: argparse.Namespace) -> int:
     from ..fileio import write_json
     from ..skeletons import get_skeleton
 
+    from .infer_shards import barrier, merge_parts, mine, part_folder, run_workers, shard
+
+    rank, world, torchrun = shard()
+    if args.workers > 1 and world == 1:
+        return _run_workers(args)
     if args.boxes and not args.detector:
         args.detector = args.boxes
     gt = load_any_dataset(args.gt) if args.gt else None
@@ -126,14 +136,25 @@ def run(args: argparse.Namespace) -> int:
                                                                   if gt is not None else get_skeleton("coco17"))
     index = FileNameIndex(gt.images, args.gt) if gt is not None else None
     items, skipped = expand_inputs(args.inputs)
-    with OutputFolder(args.out, "infer", resume=args.resume) as out:
+    images = [it for it in items if it.kind == "image"]
+    videos = [it for it in items if it.kind != "image"]
+    if world > 1 and not args.resume:
+        import shutil
+
+        shutil.rmtree(part_folder(args.out, rank, world), ignore_errors=True)
+    with OutputFolder(args.out if world == 1 else part_folder(args.out, rank, world), "infer",
+                      resume=args.resume) as out:
         estimator = load_estimator(args, gt)
         done = {rec["path"]: rec for rec in out.done()}
-        records, ids, failed, people, resumed = [], {}, [], 0, 0
-        images = [it for it in items if it.kind == "image"]
-        for n, item in enumerate(tqdm(images, desc="infer", unit="img", disable=not images), start=1):
+        records, ids, failed, people, resumed, finished = [], {}, [], 0, 0, []
+        for n, item in enumerate(tqdm(images, desc="infer" if world == 1 else f"infer (rank {rank} of {world})",
+                                      unit="img", disable=not images, position=rank if world > 1 else None),
+                                 start=1):
+            if not mine(n - 1, rank, world):
+                continue
             if item.path in done:
                 rec = done[item.path]
+                finished.append(rec)
                 records += rec["records"]
                 ids[item.path] = rec["image_id"]
                 people += len(rec["records"])
@@ -156,7 +177,8 @@ def run(args: argparse.Namespace) -> int:
                     _write_overlay(out.file(overlay), image, result, args, skeleton)
                 if args.save_crops:
                     _save_crops(out, item.key, image, result)
-                out.journal({"path": item.path, "image_id": image_id, "records": recs, "overlay": overlay})
+                finished.append({"path": item.path, "image_id": image_id, "records": recs, "overlay": overlay})
+                out.journal(finished[-1])
                 records += recs
                 ids[item.path] = image_id
                 people += len(recs)
@@ -168,8 +190,11 @@ def run(args: argparse.Namespace) -> int:
         if images:
             write_json(out.file("results.json"), records)
             write_json(out.file("image_ids.json"), ids, indent=True)
-        videos = [it for it in items if it.kind != "image"]
-        for item in videos:
+        if world > 1:
+            write_json(out.file("inputs.json"), finished)
+        for v, item in enumerate(videos):
+            if not mine(v, rank, world):
+                continue
             try:
                 from .video_outputs import infer_video
 
@@ -179,19 +204,47 @@ def run(args: argparse.Namespace) -> int:
                 print(e, file=sys.stderr)
         write_json(out.file("info.json"), _info(args, skeleton), indent=True)
         out.commit()
+    if torchrun:
+        barrier()
+        if rank == 0:
+            merge_parts(args.out, world, [it.path for it in images], bool(images), args.resume)
     for line in skipped:
         print(f"posekit infer: skipped {line}", file=sys.stderr)
     if videos and not args.no_overlays:
         from ..data.video import codec_note
 
         print(f"posekit infer: {codec_note()}", file=sys.stderr)
-    print(f"posekit infer: {len(items) - len(failed)} of {len(items)} inputs done, {people} people; "
+    where = f" (rank {rank} of {world})" if world > 1 else ""
+    mine_n = sum(mine(i, rank, world) for i in range(len(images))) + sum(mine(i, rank, world) for i in range(len(videos)))
+    print(f"posekit infer{where}: {mine_n - len(failed)} of {mine_n} inputs done, {people} people; "
           f"output in {args.out}" + (f"; {resumed} resumed" if resumed else "") +
           (f"; {len(failed)} failed" if failed else "") +
           (f"; {len(skipped)} skipped" if skipped else ""), file=sys.stderr)
     for line in failed:
         print(f"  failed: {line}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _run_workers(args) -> int:
+    """``--workers N``: the same command in N processes, one shard each, then their parts merged."""
+    from ..data.inputs import expand_inputs
+    from .infer_shards import merge_parts, run_workers
+
+    argv, skip = [], False
+    for a in args.argv:
+        if skip:
+            skip = False
+        elif a == "--workers":
+            skip = True
+        elif not a.startswith("--workers="):
+            argv.append(a)
+    code = run_workers(argv, args.workers)
+    items, _ = expand_inputs(args.inputs)
+    images = [it.path for it in items if it.kind == "image"]
+    people = merge_parts(args.out, args.workers, images, bool(images), args.resume)
+    print(f"posekit infer: merged {args.workers} workers' parts into {args.out}, {people} people from images",
+          file=sys.stderr)
+    return code
 
 
 def _info(args, skeleton) -> dict:
