@@ -26,6 +26,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "eval-track": ("eval_track", "PoseTrack-style MOTA, ID switches and per-frame AP of a tracks file"),
     "zoo": ("zoo", "list the model presets: survey section, paper, input, parameters, GFLOPs, published AP"),
     "export": ("export", "export a checkpoint or preset to ONNX and check it under onnxruntime"),
+    "quantize": ("quantize", "int8-quantize an exported ONNX model (static, QDQ) on calibration images or crops"),
     "synth": ("synth", "generate annotated synthetic people: COCO images, top-down crops or videos"),
     "corrupt": ("corrupt", "apply a corruption (exposure, noise, blur, occlusion, JPEG) at severity 1-5"),
 }
