@@ -76,32 +76,12 @@ def best_ms(fn, repeat: int) -> tuple[float, object]:
 
 
 def plot(rows, path: Path) -> None:
-    """Lines of ms/image against people, drawn with OpenCV (one colour per method)."""
-    w, h, left, right, top, bottom = 760, 420, 70, 230, 40, 50
-    img = np.full((h, w, 3), 255, np.uint8)
+    """Lines of ms/image against people (one colour per method)."""
+    from posekit.visualize import line_chart
+
     names = [k for k in rows[0] if k.endswith("_ms")]
-    colours = [(200, 80, 20), (30, 140, 30), (30, 30, 200), (150, 60, 150)]
-    ymax = max(r[k] for r in rows for k in names) * 1.1
-    xs = [r["people"] for r in rows]
-    px = lambda v: int(left + (v - 0) / (max(xs) - 0) * (w - left - right))  # noqa: E731
-    py = lambda v: int(h - bottom - v / ymax * (h - top - bottom))  # noqa: E731
-    cv2.rectangle(img, (left, top), (w - right, h - bottom), (160, 160, 160), 1)
-    cv2.putText(img, "ms per image vs people in a 1280x720 scene (2 CPU cores)", (left, 24),
-                cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
-    for v in np.linspace(0, ymax, 5):
-        cv2.putText(img, f"{v:.0f}", (8, py(v) + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
-    for x in xs:
-        cv2.putText(img, str(x), (px(x) - 6, h - bottom + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1,
-                    cv2.LINE_AA)
-    cv2.putText(img, "people", (px(max(xs)) - 40, h - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-    for k, (name, colour) in enumerate(zip(names, colours)):
-        pts = np.array([[px(r["people"]), py(r[name])] for r in rows], np.int32)
-        cv2.polylines(img, [pts], False, colour, 2, cv2.LINE_AA)
-        for p in pts:
-            cv2.circle(img, tuple(int(v) for v in p), 4, colour, -1, cv2.LINE_AA)
-        y = top + 20 + 22 * k
-        cv2.line(img, (w - right + 10, y - 4), (w - right + 30, y - 4), colour, 2)
-        cv2.putText(img, name[:-3], (w - right + 36, y), cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
+    img = line_chart([r["people"] for r in rows], {n[:-3]: [r[n] for r in rows] for n in names},
+                     "ms per image vs people in a 1280x720 scene (2 CPU cores)", "people")
     ok, png = cv2.imencode(".png", img)
     path.write_bytes(png.tobytes())
 

@@ -29,6 +29,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "quantize": ("quantize", "int8-quantize an exported ONNX model (static, QDQ) on calibration images or crops"),
     "synth": ("synth", "generate annotated synthetic people: COCO images, top-down crops or videos"),
     "corrupt": ("corrupt", "apply a corruption (exposure, noise, blur, occlusion, JPEG) at severity 1-5"),
+    "robustness": ("robustness", "AP of any model under every corruption and severity: mAP_c, relative robustness"),
 }
 
 

@@ -80,3 +80,43 @@ def draw_poses(image: np.ndarray, result: PoseResult, threshold: float = 0.5, vi
                 pts = np.round(np.array(trails[tid])).astype(np.int32).reshape(-1, 1, 2)
                 cv2.polylines(out, [pts], False, colour, scale, cv2.LINE_AA)
     return out
+
+
+CHART_COLOURS = [(200, 80, 20), (30, 140, 30), (30, 30, 200), (150, 60, 150), (20, 160, 200), (120, 120, 0),
+                 (90, 90, 90), (200, 30, 140)]
+
+
+def line_chart(xs, series: dict[str, list[float]], title: str, x_label: str, y_range: tuple[float, float] | None = None,
+               size: tuple[int, int] = (800, 420), y_format: str = "{:.0f}") -> np.ndarray:
+    """A line chart (BGR uint8 image, drawn with OpenCV): one coloured line per entry of
+    ``series`` (name -> y per x of ``xs``), ticks at every x, a legend on the right."""
+    import cv2
+
+    w, h = size
+    left, right, top, bottom = 70, 270, 40, 50
+    img = np.full((h, w, 3), 255, np.uint8)
+    xs = [float(x) for x in xs]
+    ys = [v for vals in series.values() for v in vals if np.isfinite(v)]
+    lo, hi = y_range if y_range is not None else (0.0, (max(ys) if ys else 1.0) * 1.1 or 1.0)
+    x0, x1 = min(xs), max(max(xs), min(xs) + 1e-9)
+    px = lambda v: int(left + (v - x0) / (x1 - x0) * (w - left - right))  # noqa: E731
+    py = lambda v: int(h - bottom - (v - lo) / (hi - lo) * (h - top - bottom))  # noqa: E731
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.rectangle(img, (left, top), (w - right, h - bottom), (160, 160, 160), 1)
+    cv2.putText(img, title, (left, 24), font, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    for v in np.linspace(lo, hi, 5):
+        cv2.putText(img, y_format.format(v), (8, py(v) + 4), font, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    for x in xs:
+        cv2.putText(img, f"{x:g}", (px(x) - 6, h - bottom + 18), font, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(img, x_label, (px(x1) - 8 * len(x_label), h - 10), font, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    for k, (name, vals) in enumerate(series.items()):
+        colour = CHART_COLOURS[k % len(CHART_COLOURS)]
+        pts = np.array([[px(x), py(v)] for x, v in zip(xs, vals) if np.isfinite(v)], np.int32)
+        if len(pts):
+            cv2.polylines(img, [pts], False, colour, 2, cv2.LINE_AA)
+            for p in pts:
+                cv2.circle(img, (int(p[0]), int(p[1])), 4, colour, -1, cv2.LINE_AA)
+        y = top + 20 + 22 * k
+        cv2.line(img, (w - right + 10, y - 4), (w - right + 30, y - 4), colour, 2)
+        cv2.putText(img, name, (w - right + 36, y), font, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
+    return img

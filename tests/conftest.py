@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# independent references (pycocotools AP, OpenVINO runs) importable by name from every test folder
+sys.path.insert(0, str(ROOT / "tests" / "reference"))
 BUNDLED = ROOT / "data"
 # Optional: a larger set of real data beside the repository (not needed by the default suite).
 EXTRA = Path(os.environ.get("POSEKIT_SHARED_DATA", ROOT.parent / "shared" / "data"))

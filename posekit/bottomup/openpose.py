@@ -121,6 +121,7 @@ def person_boxes(kps: np.ndarray, scores: np.ndarray, image_hw: tuple[int, int],
         if len(found):
             lo, hi = found.min(axis=0), found.max(axis=0)
             pad = margin * (hi - lo)
-            lo, hi = np.maximum(lo - pad, 0), np.minimum(hi + pad, [w - 1, h - 1])
+            lo = np.clip(lo - pad, 0, [w - 1, h - 1])
+            hi = np.clip(hi + pad, lo, [w - 1, h - 1])  # keypoints decoded past the border keep w, h >= 0
             out[i] = [lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]]
     return out

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["KINDS", "corrupt", "corrupt_file", "corrupt_folder", "corrupt_coco", "motion_blur_kernel",
+__all__ = ["KINDS", "corrupt", "image_rng", "corrupt_file", "corrupt_folder", "corrupt_coco", "motion_blur_kernel",
            "defocus_kernel"]
 
 _EV = (0.6, 1.1, 1.6, 2.1, 2.6)            # stops of exposure added / removed
@@ -181,7 +181,7 @@ def corrupt(image: np.ndarray, kind: str, severity: int, rng: np.random.Generato
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
-def _image_rng(seed: int, name: str) -> np.random.Generator:
+def image_rng(seed: int, name: str) -> np.random.Generator:
     """A stream per (seed, file name): results do not depend on which other files are processed."""
     import zlib
 
@@ -212,7 +212,7 @@ def corrupt_file(src, dst, kind: str, severity: int, seed: int = 0) -> None:
     """Corrupt one image file into ``dst`` (same format as the extension of ``dst``)."""
     from pathlib import Path
 
-    img, _ = corrupt(_read(src), kind, severity, _image_rng(seed, Path(src).name))
+    img, _ = corrupt(_read(src), kind, severity, image_rng(seed, Path(src).name))
     _write(dst, img)
 
 
@@ -231,7 +231,7 @@ def corrupt_folder(src, dst, kind: str, severity: int, seed: int = 0, progress: 
     for p in tqdm(files, desc=f"corrupt {kind} {severity}", unit="img", disable=not progress):
         rel = p.relative_to(src).as_posix()
         try:
-            img, _ = corrupt(_read(p), kind, severity, _image_rng(seed, rel))
+            img, _ = corrupt(_read(p), kind, severity, image_rng(seed, rel))
             _write(dst / rel, img)
         except InputError as e:
             problems.append(str(e))
@@ -276,7 +276,7 @@ def corrupt_coco(ann_file, images_dir, dst, kind: str, severity: int, seed: int 
             if people:
                 kps = np.array([a["keypoints"] for a in people], np.float64).reshape(len(people), -1, 3)
                 boxes = np.array([a.get("bbox", [0, 0, 0, 0]) for a in people], np.float64)
-            out, kps2 = corrupt(img, kind, severity, _image_rng(seed, name), kps, boxes)
+            out, kps2 = corrupt(img, kind, severity, image_rng(seed, name), kps, boxes)
             _write(dst / "images" / name, out)
             if kps2 is not None and kind == "occlusion":
                 for a, k in zip(people, kps2):
