@@ -46,21 +46,21 @@ def _severities(text: str) -> list[int]:
     return out
 
 
-def _ground_truth(coco, ok: set[int], cat: int):
-    """(gt dict restricted to the readable images, per image (keypoints (N, K, 3), boxes (N, 4), annotation ids))."""
+def _people(coco, image_id: int, cat: int, k: int):
+    """An image's people (no crowds): keypoints (N, K, 3), boxes (N, 4) and annotation ids."""
     import numpy as np
 
+    anns = [a for a in coco.annotations_of(image_id) if a["category_id"] == cat and not a.get("iscrowd")]
+    kp = np.array([np.asarray(a.get("keypoints") or [0] * 3 * k, np.float64) for a in anns]).reshape(len(anns), k, 3)
+    boxes = np.array([a.get("bbox", [0, 0, 0, 0]) for a in anns], np.float64).reshape(-1, 4)
+    return kp, boxes, [a["id"] for a in anns]
+
+
+def _readable_gt(coco, ok: set[int]) -> dict:
+    """The ground truth restricted to the images that could be read."""
     raw = coco.raw
-    gt = {**raw, "images": [im for im in raw["images"] if im["id"] in ok],
-          "annotations": [a for a in raw["annotations"] if a["image_id"] in ok]}
-    people = {}
-    for iid in ok:
-        anns = [a for a in coco.annotations_of(iid) if a["category_id"] == cat and not a.get("iscrowd")]
-        kp = np.array([np.asarray(a.get("keypoints", []), np.float64).reshape(-1, 3) for a in anns]).reshape(
-            len(anns), -1, 3)
-        boxes = np.array([a.get("bbox", [0, 0, 0, 0]) for a in anns], np.float64).reshape(-1, 4)
-        people[iid] = (kp, boxes, [a["id"] for a in anns])
-    return gt, people
+    return {**raw, "images": [im for im in raw["images"] if im["id"] in ok],
+            "annotations": [a for a in raw["annotations"] if a["image_id"] in ok]}
 
 
 def _ap(gt: dict, records: list[dict]) -> float:
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             bar.update(len(conditions))
             continue
         readable.add(iid)
-        kp, boxes, ann_ids = _ground_truth(coco, {iid}, cat)[1][iid]
+        kp, boxes, ann_ids = _people(coco, iid, cat, skeleton.num_keypoints)
         for kind, sev in conditions:
             picture = image
             if kind != "clean":
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             records[(kind, sev)] += results_to_records([result], view=skeleton)
             bar.update(1)
     bar.close()
-    gt, _ = _ground_truth(coco, readable, cat)
+    gt = _readable_gt(coco, readable)
     visible = visible_only(gt)
     clean = {"AP": _ap(gt, records[("clean", 0)]), "AP_visible": _ap(visible, records[("clean", 0)])}
     rows = []

@@ -33,6 +33,8 @@ class TrainConfig:
     val_images: str = ""
     out: str = "runs/train"                      # run directory: checkpoints, log.csv, curve.png
     skeleton: str = ""                           # keypoint set override ("" = from the training file)
+    loss: str = ""                               # the preset's loss by name ("" = its own): mse, ohkm, awing, focal,
+    #                                              kl (heatmaps); l1, l2, wing, oks, limbs (DeepPose coordinates)
     epochs: int = 140
     max_steps: int = 0                           # stop after this many steps in all; 0 = epochs x steps per epoch
     max_minutes: float = 0.0                     # wall-clock budget of the whole run (validation included); 0 = none

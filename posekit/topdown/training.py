@@ -139,7 +139,7 @@ def train_topdown(cfg: TrainConfig, build_model: Callable, progress: bool = True
              f"(annotation ids {', '.join(str(d) for d in dropped[:5])}{', ...' if len(dropped) > 5 else ''})")
     skeleton = train_coco.skeleton()
     seed_everything(cfg.seed)
-    model = build_model(cfg.model, skeleton=skeleton)
+    model = build_model(cfg.model, skeleton=skeleton, **({"loss": cfg.loss} if cfg.loss else {}))
     instances = person_instances(train_coco, cfg.train_images, train=True)
     augment = cfg.augment if isinstance(cfg.augment, RandomAugment) else RandomAugment(**(cfg.augment or {}))
     train_set = SkipUnreadable(TopDownSamples(instances, model.codec, skeleton, augment, seed=cfg.seed))

@@ -22,10 +22,12 @@ MMPOSE_SPEED = "MMPose 0.x docs/en/inference_speed_summary.md (COCO val2017, det
 def _heatmap_parts(name: str, skeleton, input_size, multiple: int, stride: int, codec: str, sigma, loss=None):
     """Skeleton, codec (and loss) shared by the heatmap builders; checks the input size against the network."""
     from ..codecs import DARKHeatmap, MSRAHeatmap, UDPHeatmap
-    from ..models.losses import KeypointMSELoss, OHKMMSELoss
+    from ..models.losses import AdaptiveWingLoss, FocalHeatmapLoss, HeatmapKLLoss, KeypointMSELoss, OHKMMSELoss
 
     codecs = {"msra": MSRAHeatmap, "dark": DARKHeatmap, "udp": UDPHeatmap}
-    losses = {"mse": KeypointMSELoss, "ohkm": OHKMMSELoss}
+    # the heatmap losses by the name a config or `posekit train --loss` gives
+    losses = {"mse": KeypointMSELoss, "ohkm": OHKMMSELoss, "awing": AdaptiveWingLoss, "focal": FocalHeatmapLoss,
+              "kl": HeatmapKLLoss}
     if codec not in codecs:
         raise ModelError(f"codec must be one of {sorted(codecs)}, not {codec!r}")
     if loss is not None and loss not in losses:

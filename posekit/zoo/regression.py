@@ -23,6 +23,22 @@ MMPOSE_SIMCC = "MMPose model zoo, configs/body_2d_keypoint/simcc/coco/resnet_coc
 
 
 
+COORDINATE_LOSSES = ("l1", "l2", "wing", "oks", "limbs")
+
+
+def coordinate_loss(name: str, input_size: tuple[int, int], sk):
+    """The coordinate loss called ``name`` (:data:`COORDINATE_LOSSES`) for inputs of ``input_size`` and skeleton ``sk``."""
+    from ..models.regression_losses import CoordinateLoss, LimbConsistencyLoss, OKSLoss, WingLoss
+
+    if name == "wing":
+        return WingLoss(input_size)
+    if name == "oks":
+        return OKSLoss(input_size, sk.sigma_array())
+    if name == "limbs":
+        return LimbConsistencyLoss(input_size, sk.limbs, sk.flip_index())
+    return CoordinateLoss(name)
+
+
 def _resnet_input(name: str, input_size) -> tuple[int, int]:
     w, h = (int(v) for v in input_size)
     if w % 32 or h % 32:
@@ -35,15 +51,15 @@ def deeppose(depth: int = 50, input_size: tuple[int, int] = (192, 256), skeleton
     """DeepPose: ResNet-``depth``, global average pooling and a fully connected layer regressing
     normalised coordinates; ``stages`` > 1 adds cascade refinements (see
     :mod:`posekit.models.heads.regression`). ``loss``: ``"l1"`` (MMPose trains ResNet DeepPose with
-    a smooth L1) or ``"l2"`` (Toshev & Szegedy's)."""
+    a smooth L1), ``"l2"`` (Toshev & Szegedy's), ``"wing"``, ``"oks"`` or ``"limbs"`` (L1 plus limb-length
+    and symmetry consistency; :mod:`posekit.models.regression_losses`)."""
     from ..codecs import RegressionLabel
     from ..models.backbones.resnet import ResNet
     from ..models.heads.regression import RegressionHead
-    from ..models.regression_losses import CoordinateLoss
     from ..topdown.estimator import TopDown
 
-    if loss not in ("l1", "l2"):
-        raise ModelError(f"loss must be 'l1' or 'l2', not {loss!r}")
+    if loss not in COORDINATE_LOSSES:
+        raise ModelError(f"loss must be one of {', '.join(COORDINATE_LOSSES)}, not {loss!r}")
     if stages < 1:
         raise ModelError(f"stages must be at least 1, not {stages}")
     sk = resolve_skeleton(skeleton)
@@ -52,7 +68,7 @@ def deeppose(depth: int = 50, input_size: tuple[int, int] = (192, 256), skeleton
     spec = {"builder": "deeppose", "depth": depth, "input_size": [w, h], "skeleton": skeleton_spec(sk),
             "stages": stages, "loss": loss}
     return TopDown(backbone, RegressionHead(backbone.out_channels, sk.num_keypoints, stages),
-                   RegressionLabel(input_size=(w, h)), sk, CoordinateLoss(loss), spec)
+                   RegressionLabel(input_size=(w, h)), sk, coordinate_loss(loss, (w, h), sk), spec)
 
 
 def integral_regression(depth: int = 50, input_size: tuple[int, int] = (256, 256), skeleton="coco17",

@@ -48,8 +48,14 @@ def test_train_command_from_yaml_with_flag_override(coco_handful, tmp_path, caps
                    f"val_images: {images}\nepochs: 5\nbatch_size: 8\nworkers: 0\nwarmup_steps: 1\n"
                    f"augment:\n  rotation_factor: 30\n")
     out = tmp_path / "run"
-    assert main(["train", "--config", str(cfg), "--epochs", "1", "--out", str(out), "--val-metric", "pck"]) == 0
+    assert main(["train", "--config", str(cfg), "--epochs", "1", "--out", str(out), "--val-metric", "pck",
+                 "--loss", "awing"]) == 0
     assert "trained 1 of 1 steps (1 epoch)" in capsys.readouterr().out
+    from posekit.models.losses import AdaptiveWingLoss
+    from posekit.zoo import load_model
+
+    trained = load_model(out)  # the loss chosen by name is the one trained, and the checkpoint says so
+    assert trained.spec["loss"] == "awing" and isinstance(trained.loss_fn, AdaptiveWingLoss)
     rows = read_csv(out / "log.csv")
     assert len(rows) == 1 and float(rows[0]["PCK@0.1"]) >= 0
     import json
