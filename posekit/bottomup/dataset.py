@@ -26,6 +26,7 @@ from ..data.coco import CocoDataset
 from ..errors import DataError
 from ..skeletons import Skeleton
 from ..topdown.dataset import read_image
+from ..topdown.pixel_augment import pixel_augment
 from ..topdown.transforms import RandomAugment, apply_affine, color_jitter
 
 __all__ = ["ImageInstance", "image_instances", "BottomUpDataset", "fit_matrix", "ignore_mask", "rle_decode"]
@@ -183,15 +184,16 @@ class BottomUpDataset:
         m, flip = self.geometry(inst, rng)
         size = tuple(int(v) for v in self.codec.input_size)
         img = cv2.warpAffine(self._pixels(inst), m, size, flags=cv2.INTER_LINEAR, borderValue=0)
-        if rng is not None:
-            img = color_jitter(img, rng, self.augment.brightness, self.augment.contrast, self.augment.saturation)
-        item = {"image": img.astype(np.float32).transpose(2, 0, 1).copy(), "matrix": m, "index": index}
-        if not self.encode:
-            return item
         kp = apply_affine(inst.keypoints, m) if len(inst.keypoints) else inst.keypoints.astype(np.float64)
         vis = np.asarray(inst.visible)
         if flip:
             kp, vis = kp[:, self.flip_index], vis[:, self.flip_index]
+        if rng is not None:
+            img = color_jitter(img, rng, self.augment.brightness, self.augment.contrast, self.augment.saturation)
+            img, vis = pixel_augment(img, rng, self.augment, kp, vis)
+        item = {"image": img.astype(np.float32).transpose(2, 0, 1).copy(), "matrix": m, "index": index}
+        if not self.encode:
+            return item
         mask = None
         if inst.ignored:
             ignored = ignore_mask(inst.ignored, inst.height, inst.width).astype(np.uint8)

@@ -20,6 +20,7 @@ import numpy as np
 from ..data.coco import CocoDataset
 from ..errors import DataError
 from ..skeletons import Skeleton
+from .pixel_augment import pixel_augment
 from .transforms import (RandomAugment, apply_affine, box_to_center_scale, color_jitter, crop_matrix, flip_matrix,
                          half_body_box, lower_body_mask, normalize_image, warp)
 
@@ -140,12 +141,14 @@ class TopDownDataset:
         rng = np.random.default_rng([self.seed, self.epoch, index]) if self.augment is not None else None
         m, flip = self.crop_geometry(inst, rng)
         crop = warp(self._image(inst), m, self.codec.input_size)
-        if rng is not None:
-            crop = color_jitter(crop, rng, self.augment.brightness, self.augment.contrast, self.augment.saturation)
         kp = apply_affine(inst.keypoints[None], m)[0]
         vis = np.asarray(inst.visible)
         if flip:
             kp, vis = kp[self.flip_index], vis[self.flip_index]
+        if rng is not None:
+            crop = color_jitter(crop, rng, self.augment.brightness, self.augment.contrast, self.augment.saturation)
+            crop, moved = pixel_augment(crop, rng, self.augment, kp[None], vis[None])
+            vis = moved[0]
         item = {"image": normalize_image(crop), "matrix": m.astype(np.float64), "index": index}
         if not self.encode:
             return item

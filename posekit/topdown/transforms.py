@@ -150,6 +150,15 @@ class RandomAugment:
     brightness: float = 0.0
     contrast: float = 0.0
     saturation: float = 0.0
+    # pixel-level kinds (posekit.topdown.pixel_augment), all off by default
+    hue: float = 0.0                    # max hue shift, degrees
+    gamma: float = 0.0                  # gamma log-uniform in [1 / (1 + g), 1 + g]
+    noise: float = 0.0                  # Gaussian noise, std up to this fraction of full scale
+    jpeg_prob: float = 0.0
+    motion_blur_prob: float = 0.0
+    defocus_prob: float = 0.0
+    erase_prob: float = 0.0             # random erasing (Zhong et al. 2020)
+    occluder_prob: float = 0.0          # synthetic occluders over joints; covered joints become v = 1
 
     def sample(self, rng: np.random.Generator) -> tuple[float, float, bool]:
         """One draw of (scale multiplier, rotation degrees, flip)."""
