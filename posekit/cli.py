@@ -28,6 +28,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "export": ("export", "export a checkpoint or preset to ONNX and check it under onnxruntime"),
     "synth": ("synth", "generate annotated synthetic people: COCO images, top-down crops or videos"),
     "corrupt": ("corrupt", "apply a corruption (exposure, noise, blur, occlusion, JPEG) at severity 1-5"),
+    "serve": ("serve", "an HTTP API (FastAPI/uvicorn) and a web page: poses of uploaded images and videos"),
 }
 
 
