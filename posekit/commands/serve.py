@@ -31,6 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import shutil
+    import signal
     import tempfile
 
     from ..errors import PosekitError
@@ -60,9 +61,16 @@ def run(args: argparse.Namespace) -> int:
 
         load(config.model)
     os.environ[CONFIG_ENV] = config.to_env()  # the workers read it (uvicorn starts them by import string)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: exit through Python
+    # (the temp dir is removed) rather than die of it
+    signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         uvicorn.run("posekit.serve.app:app_from_env", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=5)
     finally:
         shutil.rmtree(jobs_dir, ignore_errors=True)
     return 0
+
+
+def _exit_quietly(signum, frame) -> None:
+    raise SystemExit(0)
