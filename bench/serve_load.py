@@ -178,6 +178,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "serve_load.json"))
     args = p.parse_args()
+    load_before = round(os.getloadavg()[0], 2)  # other work on the machine slows the server
     proc, url = start_server("--queue-size", str(args.queue_size), "--torch-threads", str(args.torch_threads),
                              "--threads", str(args.threads))
     try:
@@ -185,6 +186,7 @@ def main() -> None:
     finally:
         stop_server(proc)
     figures.update(queue_size=args.queue_size, torch_threads=args.torch_threads, threads=args.threads,
+                   load_average_1min_before=load_before,
                    cpus=os.cpu_count(), command="python bench/serve_load.py " + " ".join(sys.argv[1:]))
     print(f"{figures['ok']} answers in {figures['seconds']} s: {figures['throughput_per_s']} images/s, "
           f"p50 {figures['latency_p50_ms']} ms, p99 {figures['latency_p99_ms']} ms; statuses {figures['statuses']}; "
