@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         import fastapi  # noqa: F401
-        import multipart  # noqa: F401  (python-multipart)
+        import python_multipart  # noqa: F401
         import uvicorn
     except ImportError as e:
         raise PosekitError(f"the server needs its extra dependencies ({e.name} is missing): "

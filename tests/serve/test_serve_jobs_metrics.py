@@ -128,3 +128,18 @@ def test_serve_without_the_extra_is_one_line(tmp_path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install posekit[serve]" in lines[0] and "fastapi" in lines[0]
+
+
+def test_docs_figures_come_from_the_bench_json():
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "serve.md").read_text()
+    files = sorted((ROOT / "bench" / "results").glob("serve_load*.json"))
+    assert len(files) == 2
+    for path in files:
+        f = json.loads(path.read_text())
+        row = next(line for line in doc.splitlines() if line.startswith("| `" + f["command"].strip() + "`"))
+        assert f"| {f['clients']} | {f['throughput_per_s']} | {f['latency_p50_ms']:.0f} ms | " \
+               f"{f['latency_p99_ms']:.0f} ms |" in row, (row, f)
+        assert f"{f['statuses']['200']} x 200" in row and f["mismatches"] == []
+        assert f"max {f['rss_max_mb']:.0f} MB" in row
