@@ -51,15 +51,15 @@ def run(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get("POSEKIT_TOKEN") or None
     if args.host not in ("127.0.0.1", "localhost", "::1") and not token:
         print(f"posekit serve: warning: listening on {args.host} with no API token: anyone who can reach it can use it")
-    jobs_dir = tempfile.mkdtemp(prefix="posekit-serve-")
     config = ServeConfig(model=args.model or DEFAULT_MODEL, max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
                          max_pixels=args.max_pixels, timeout_s=args.timeout, queue_size=args.queue_size,
                          inference_threads=args.threads, torch_threads=args.torch_threads,
-                         max_video_frames=args.max_video_frames, token=token, jobs_dir=jobs_dir)
+                         max_video_frames=args.max_video_frames, token=token)
     if config.model not in ("openpose-lightweight", "blazepose-full"):  # load it here once: a bad path fails now
         from ..estimators import load
 
         load(config.model)
+    jobs_dir = config.jobs_dir = tempfile.mkdtemp(prefix="posekit-serve-")  # shared by the workers
     os.environ[CONFIG_ENV] = config.to_env()  # the workers read it (uvicorn starts them by import string)
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again: exit through Python
     # (the temp dir is removed) rather than die of it

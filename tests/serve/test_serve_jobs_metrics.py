@@ -143,3 +143,19 @@ def test_docs_figures_come_from_the_bench_json():
                f"{f['latency_p99_ms']:.0f} ms |" in row, (row, f)
         assert f"{f['statuses']['200']} x 200" in row and f["mismatches"] == []
         assert f"max {f['rss_max_mb']:.0f} MB" in row
+
+
+def test_a_refused_start_leaves_no_temp_dir(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(tmp))
+    proc = subprocess.run([sys.executable, "-m", "posekit", "serve", "--model", str(tmp_path / "none.safetensors")],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 2 and proc.stderr.startswith("posekit serve: error: ") and "none.safetensors" in proc.stderr
+    assert list(tmp.iterdir()) == []
