@@ -30,6 +30,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "synth": ("synth", "generate annotated synthetic people: COCO images, top-down crops or videos"),
     "corrupt": ("corrupt", "apply a corruption (exposure, noise, blur, occlusion, JPEG) at severity 1-5"),
     "robustness": ("robustness", "AP of any model under every corruption and severity: mAP_c, relative robustness"),
+    "serve": ("serve", "an HTTP API (FastAPI/uvicorn) and a web page: poses of uploaded images and videos"),
 }
 
 

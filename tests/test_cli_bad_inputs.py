@@ -50,6 +50,7 @@ ARGV = {
     "synth": lambda b, t, s: ["synth", "--out", (t / "file.txt").write_text("x") and t / "file.txt" / "sub",
                               "--num-images", "1"],
     "corrupt": lambda b, t, s: ["corrupt", "--kind", "jpeg", b, t / "out"],
+    "serve": lambda b, t, s: ["serve", "--model", b, "--port", "0"],  # refused before it listens
 }
 # also the ground-truth side of the verbs that read two files
 ARGV_GT = {

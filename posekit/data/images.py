@@ -9,6 +9,7 @@ so a small "decompression bomb" file cannot exhaust memory.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["read_image", "as_rgb", "file_problem", "MAX_PIXELS", "IMAGE_SUFFIXES"]
+__all__ = ["read_image", "decode_image", "as_rgb", "file_problem", "MAX_PIXELS", "IMAGE_SUFFIXES"]
 
 MAX_PIXELS = int(os.environ.get("POSEKIT_MAX_PIXELS", 64_000_000))
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
@@ -24,8 +25,6 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".g
 
 def read_image(path: str | os.PathLike, notes: list[str] | None = None) -> np.ndarray:
     """RGB uint8 (H, W, 3) of an image file, EXIF orientation applied."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     path = Path(path)
     notes = notes if notes is not None else []
     problem = file_problem(path)
@@ -33,18 +32,39 @@ def read_image(path: str | os.PathLike, notes: list[str] | None = None) -> np.nd
         raise InputError(f"{path}: {problem}")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: empty file")
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # PIL refuses files over twice this while reading the header
+    with open(path, "rb") as f:
+        head = f.read(25)
+    return _decode(path, str(path), notes, MAX_PIXELS, head)
+
+
+def decode_image(data: bytes, name: str = "upload", notes: list[str] | None = None,
+                 max_pixels: int | None = None) -> np.ndarray:
+    """RGB uint8 (H, W, 3) of an encoded image held in memory (an upload), as :func:`read_image`
+    reads a file: the same conversions and the same :class:`InputError` for empty, unreadable,
+    truncated and over-large images; ``name`` is the one the messages use."""
+    import io
+
+    notes = notes if notes is not None else []
+    if len(data) == 0:
+        raise InputError(f"{name}: empty file")
+    return _decode(io.BytesIO(data), name, notes, MAX_PIXELS if max_pixels is None else max_pixels, bytes(data[:25]))
+
+
+def _decode(source, name: str, notes: list[str], max_pixels: int, head: bytes) -> np.ndarray:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = max(max_pixels, MAX_PIXELS)  # PIL refuses files over twice this reading the header
     try:
         with warnings.catch_warnings():  # between 1x and 2x PIL only warns; the check below refuses
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path)
+            im = Image.open(source)
         with im:
-            if im.width * im.height > MAX_PIXELS:
-                raise InputError(f"{path}: {im.width}x{im.height} is too large (over {MAX_PIXELS:,} pixels; "
+            if im.width * im.height > max_pixels:
+                raise InputError(f"{name}: {im.width}x{im.height} is too large (over {max_pixels:,} pixels; "
                                  "set POSEKIT_MAX_PIXELS to allow it)")
             if im.width == 0 or im.height == 0:
-                raise InputError(f"{path}: zero-size image")
-            if im.format == "PNG" and im.mode in ("RGB", "RGBA") and _png_bit_depth(path) == 16:
+                raise InputError(f"{name}: zero-size image")
+            if im.format == "PNG" and im.mode in ("RGB", "RGBA") and _png_bit_depth(head) == 16:
                 notes.append("16-bit")  # PIL keeps the high byte of 16-bit colour PNGs
             rotated = ImageOps.exif_transpose(im)
             if rotated.size != im.size or rotated is not im and im.getexif().get(0x0112, 1) != 1:
@@ -52,11 +72,12 @@ def read_image(path: str | os.PathLike, notes: list[str] | None = None) -> np.nd
             return as_rgb(rotated, notes)
     except InputError:
         raise
-    except Image.DecompressionBombError as e:
-        raise InputError(f"{path}: too large (far over {MAX_PIXELS:,} pixels, not decoded; "
+    except Image.DecompressionBombError:
+        raise InputError(f"{name}: too large (far over {max_pixels:,} pixels, not decoded; "
                          "set POSEKIT_MAX_PIXELS to allow it)") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise InputError(f"{path}: unreadable or truncated image ({e})") from None
+        reason = re.sub(r"<_io\.BytesIO object at 0x[0-9a-fA-F]+>", "data", str(e))
+        raise InputError(f"{name}: unreadable or truncated image ({reason})") from None
 
 
 def file_problem(path: str | os.PathLike) -> str | None:
@@ -82,9 +103,7 @@ def file_problem(path: str | os.PathLike) -> str | None:
     return None
 
 
-def _png_bit_depth(path: Path) -> int:
-    with open(path, "rb") as f:
-        head = f.read(25)
+def _png_bit_depth(head: bytes) -> int:
     return head[24] if len(head) == 25 and head[:8] == b"\x89PNG\r\n\x1a\n" else 8
 
 
