@@ -18,6 +18,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from pathlib import Path
 from importlib import resources
 
 from .limits import Admission, ApiError, ServeConfig, run_limited, upload_bytes
@@ -70,7 +71,7 @@ def create_app(config: ServeConfig | None = None):
             if own:
                 shutil.rmtree(state["jobs"].root, ignore_errors=True)
 
-    app = FastAPI(title="posekit", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="posekit", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="2D human pose estimation: COCO-17 keypoints of every person in an image.")
 
     def error(status: int, message: str, headers: dict | None = None):
@@ -213,9 +214,22 @@ def create_app(config: ServeConfig | None = None):
     async def page():
         return Response(_static("index.html"), media_type="text/html; charset=utf-8")
 
+    @app.get("/docs", response_class=Response, include_in_schema=False)
+    async def docs():
+        # Swagger UI from the swagger-ui-bundle wheel (Apache-2.0), served here: no CDN, works offline
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="posekit API",
+                                   swagger_js_url="/static/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger-ui.css", swagger_favicon_url="/static/favicon.png")
+
     @app.get("/static/{name}", response_class=Response, include_in_schema=False)
     async def static(name: str):
         kinds = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
+        swagger = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger-ui.css": "text/css; charset=utf-8",
+                   "favicon.png": "image/png"}
+        if name in swagger:
+            return Response(_swagger(name), media_type=swagger[name])
         if name not in kinds:  # a fixed list: no path from the request reaches the file system
             raise ApiError(404, f"no static file {name!r}")
         return Response(_static(name), media_type=kinds[name])
@@ -232,6 +246,18 @@ def _load_default(registry, barrier) -> None:
 
 def _static(name: str) -> bytes:
     return resources.files("posekit.serve").joinpath("static", name).read_bytes()
+
+
+def _swagger(name: str) -> bytes:
+    try:
+        import swagger_ui_bundle
+    except ImportError:  # pragma: no cover - part of the serve extra
+        raise ApiError(404, "Swagger UI needs the swagger-ui-bundle package (pip install posekit[serve])") from None
+    folder = Path(swagger_ui_bundle.swagger_ui_path)
+    path = folder / ("favicon-32x32.png" if name == "favicon.png" else name)
+    if not path.is_file():
+        raise ApiError(404, f"no static file {name!r}")
+    return path.read_bytes()
 
 
 def app_from_env():

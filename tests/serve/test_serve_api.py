@@ -219,7 +219,14 @@ def test_models_healthz_and_docs(client):
     assert {"/v1/pose", "/v1/pose/overlay", "/v1/track", "/v1/jobs/{id}", "/v1/models", "/healthz",
             "/metrics"} <= set(spec["paths"])
     assert "multipart/form-data" in spec["paths"]["/v1/pose"]["post"]["requestBody"]["content"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    # the Swagger UI comes from this server (the swagger-ui-bundle wheel), not a CDN: /docs works offline
+    assert "https://" not in docs.text and "http://" not in docs.text
+    for asset in ("/static/swagger-ui-bundle.js", "/static/swagger-ui.css"):
+        assert asset in docs.text
+        got = client.get(asset)
+        assert got.status_code == 200 and len(got.content) > 10_000
 
 
 def test_page_and_static_files(client):
