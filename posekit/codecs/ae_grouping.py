@@ -25,8 +25,8 @@ coordinates come back in grid cells with cell centres at integers (the code adds
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
-from scipy.ndimage import maximum_filter
 from scipy.optimize import linear_sum_assignment
 
 __all__ = ["group_by_tags", "top_k", "match_by_tag", "quarter_offset", "refine"]
@@ -37,7 +37,8 @@ def top_k(heatmaps: np.ndarray, tags: np.ndarray, k: int, nms_kernel: int = 5
     """After NMS, per keypoint type the ``k`` highest pixels: positions (K, k, 2) as integer (x, y),
     heat values (K, k) (descending) and tags (K, k, D); ``heatmaps`` (K, H, W), ``tags`` (K, H, W, D)."""
     n, h, w = heatmaps.shape
-    peak = maximum_filter(heatmaps, size=(1, nms_kernel, nms_kernel), mode="constant", cval=-np.inf)
+    kernel = np.ones((nms_kernel, nms_kernel), np.uint8)        # dilation pads with -inf, as max-pooling does
+    peak = np.stack([cv2.dilate(m, kernel) for m in heatmaps])
     kept = np.where(peak == heatmaps, heatmaps, 0.0).reshape(n, -1)
     k = min(k, h * w)
     idx = np.argpartition(-kept, k - 1, axis=1)[:, :k]
@@ -105,7 +106,7 @@ def refine(heatmaps: np.ndarray, tags: np.ndarray, person: np.ndarray, cells: np
     cx, cy = cells[found, 0], cells[found, 1]
     mean_tag = tags[np.flatnonzero(found), cy, cx].mean(axis=0)                       # (D,)
     missing = np.flatnonzero(~found)
-    distance = np.linalg.norm(tags[missing] - mean_tag, axis=-1)                      # (m, H, W)
+    distance = np.sqrt(((tags[missing] - mean_tag) ** 2).sum(-1))                     # (m, H, W)
     best = (heatmaps[missing] - np.round(distance)).reshape(len(missing), -1).argmax(axis=1)
     y, x = best // w, best % w
     value = heatmaps[missing, y, x]

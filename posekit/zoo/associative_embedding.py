@@ -7,7 +7,7 @@ from __future__ import annotations
 from .specs import resolve_skeleton, skeleton_spec
 
 __all__ = ["higherhrnet", "AE", "HIGHERHRNET", "SWAHR", "ASSOCIATIVE_EMBEDDING", "HIGHERHRNET_TABLE",
-           "SWAHR_TABLE", "CPU_PRESET", "CPU_SWAHR_PRESET", "SMALL"]
+           "SWAHR_TABLE", "CPU_PRESET", "CPU_SWAHR_PRESET", "SMALL", "PROOF_STEPS", "proof_run"]
 
 AE = ("Newell, Huang, Deng. Associative Embedding: End-to-End Learning for Joint Detection and Grouping. "
       "NIPS 2017")
@@ -23,6 +23,7 @@ CPU_PRESET = "higherhrnet-small-160x160"
 CPU_SWAHR_PRESET = "higherhrnet-swahr-small-160x160"
 # the CPU size: HRNet-W16 with one module of one basic block per branch in each stage, one block after
 # the deconvolution (1.11 M parameters; about 0.5 s a training step of 8 images at 160x160 on one core)
+PROOF_STEPS = 900          # about 9 CPU minutes of the CPU preset with its validation
 SMALL = {"width": 16, "modules": (1, 1, 1), "hr_blocks": 1, "deconv_blocks": 1}
 
 
@@ -54,3 +55,16 @@ def higherhrnet(input_size: tuple[int, int] = (512, 512), skeleton="coco17", wid
             "modules": list(modules), "hr_blocks": hr_blocks, "deconv_blocks": deconv_blocks, "sigma": sigma,
             "max_people": max_people, "swahr": swahr, "flip_test": flip_test, "grouping": dict(grouping or {})}
     return AEModel(AENetwork(backbone, head), codec, sk, spec, swahr=swahr, flip_test=flip_test)
+
+
+def proof_run(seed: int, steps: int | None = None, preset: str = CPU_PRESET, train_scenes: int = 800,
+              held_out_scenes: int = 100, untrained: bool = True) -> dict:
+    """The learning proof of ``preset`` on :mod:`posekit.zoo.learning_paf`'s synthetic scenes (the same
+    scenes as the part-field proof): ``train_scenes`` drawn with seed ``1000 + seed``, ``held_out_scenes``
+    with seed 7, :data:`PROOF_STEPS` steps by default."""
+    from .learning_paf import SIZE, learn_paf, synthetic_scenes
+
+    train, _ = synthetic_scenes(train_scenes, SIZE, 1000 + seed)
+    held_out, gt = synthetic_scenes(held_out_scenes, SIZE, 7)
+    return learn_paf(preset, PROOF_STEPS if steps is None else steps, train, held_out, gt, seed=seed,
+                     untrained=untrained)
