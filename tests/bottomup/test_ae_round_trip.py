@@ -12,7 +12,9 @@ to show the scenes hold such cases. Two things grouping by tags cannot undo by c
 on their own:
 
 - the same keypoint of two people on (nearly) one cell: the maximum of their Gaussians has one peak,
-  the NMS keeps one, and only one person gets it (:func:`test_keypoints_on_one_cell_merge`);
+  the NMS keeps one candidate, and the matching gives it to one person only; the refinement step
+  (a search by the person's tag over the whole map, without NMS) is what gives the other its joints
+  back (:func:`test_keypoints_on_one_cell_merge`);
 - equal tags: two people with the same tag are one person to the matching, which then pairs their
   joints by heat alone (:func:`test_equal_tags_mix_people`).
 """
@@ -82,7 +84,7 @@ def _close(kp, vis) -> np.ndarray:
 
 def _round_trip(decode) -> dict:
     counts = {"scenes": 0, "checked": 0, "close": 0, "crossings": 0, "worst": 1.0}
-    for scene in _crowds(20):
+    for scene in _crowds(26):
         kp, vis, areas = scene.keypoints, scene.visibility, scene.areas
         target = CODEC.encode_image(kp, vis)
         tags = CODEC.ideal_tags(kp, vis, np.arange(len(kp), dtype=float))
@@ -103,7 +105,7 @@ def _round_trip(decode) -> dict:
 
 def test_ground_truth_heatmaps_and_ideal_tags_decode_to_the_same_people():
     counts = _round_trip(lambda target, tags: CODEC.decode_image((target["heatmaps_1"], tags)))
-    # measured: 26 scenes, 234 people checked, 30 of them close to another, 584 limb crossings
+    # measured: 26 scenes, 234 people checked, 30 of them close to another, 584 limb crossings, worst OKS 0.989
     assert counts["checked"] >= 200 and counts["crossings"] >= 300 and counts["close"] >= 10
 
 
@@ -118,6 +120,7 @@ def test_the_same_through_the_models_fields():
         return model.codec.decode_image((heat[0], tag[0]))
 
     counts = _round_trip(decode)
+    # measured: the same 234 people, worst best-match OKS 0.988
     assert counts["checked"] >= 200
 
 
