@@ -11,6 +11,8 @@ from functools import partial
 from typing import Callable
 
 from ..errors import ModelError
+from .associative_embedding import (ASSOCIATIVE_EMBEDDING, HIGHERHRNET, HIGHERHRNET_TABLE, SMALL, SWAHR, SWAHR_TABLE,
+                                    higherhrnet)
 from .bottomup import OPENPOSE, OPENPOSE_TABLE, PART_FIELDS, SMALL_WIDTHS, openpose
 from .heatmap import (CPM, CPN, HOURGLASS, HRNET, HRNET_TABLE, HRNET_TABLE_OTHERS, MMPOSE_SPEED, SIMPLEBASELINE,
                       cpm, cpn, hourglass, hrnet, simplebaseline)
@@ -21,11 +23,12 @@ from .specs import resolve_skeleton, skeleton_spec
 __all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "skeleton_spec", "resolve_skeleton",
            "load_model", "resolve_model",
            "simplebaseline", "hrnet", "hourglass", "cpm", "cpn", "deeppose", "integral_regression", "rle", "simcc",
-           "openpose"]
+           "openpose", "higherhrnet"]
 
 # builder name (as a checkpoint's spec records it) -> function
 BUILDERS: dict[str, Callable] = {f.__name__: f for f in (simplebaseline, hrnet, hourglass, cpm, cpn, deeppose,
-                                                        integral_regression, rle, simcc, openpose)}
+                                                        integral_regression, rle, simcc, openpose,
+                                                        higherhrnet)}
 
 
 @dataclass(frozen=True)
@@ -177,9 +180,27 @@ BOTTOMUP_PRESETS = [
          widths=SMALL_WIDTHS, bn=True),
 ]
 
+
+def _ae(name, input_size, paper, published=None, source=None, **kw):
+    published = {**published, "source": source} if published else {}
+    return Preset(name, partial(higherhrnet, input_size=input_size, **kw), paper, ASSOCIATIVE_EMBEDDING, input_size,
+                  published)
+
+
+AE_PRESETS = [
+    _ae("higherhrnet-w32-512", (512, 512), HIGHERHRNET,
+        {"coco_val_ap": 67.1, "coco_val_ap_multiscale": 69.9, "params_m": 28.6}, HIGHERHRNET_TABLE, width=32),
+    _ae("higherhrnet-w48-640", (640, 640), HIGHERHRNET,
+        {"coco_val_ap": 69.9, "coco_val_ap_multiscale": 72.1, "params_m": 63.8}, HIGHERHRNET_TABLE, width=48),
+    _ae("higherhrnet-swahr-w32-512", (512, 512), SWAHR, {"coco_val_ap": 68.9}, SWAHR_TABLE, width=32, swahr=True),
+    # CPU-sized (SMALL): trainable from scratch on synthetic scenes in minutes
+    _ae("higherhrnet-small-160x160", (160, 160), HIGHERHRNET, **SMALL),
+    _ae("higherhrnet-swahr-small-160x160", (160, 160), SWAHR, swahr=True, **SMALL),
+]
+
 # The one table: every preset by name, in the survey's order within each family.
 PRESETS: dict[str, Preset] = {p.name: p for p in SIMPLEBASELINE_PRESETS + HEATMAP_PRESETS + REGRESSION_PRESETS
-                              + BOTTOMUP_PRESETS}
+                              + BOTTOMUP_PRESETS + AE_PRESETS}
 
 
 def build_model(name: str, **overrides):
