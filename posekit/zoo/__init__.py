@@ -12,6 +12,7 @@ from typing import Callable
 
 from ..errors import ModelError
 from .bottomup import OPENPOSE, OPENPOSE_TABLE, PART_FIELDS, SMALL_WIDTHS, openpose
+from .centre_regression import CENTRE_REGRESSION, DEKR, DEKR_TABLE, dekr
 from .heatmap import (CPM, CPN, HOURGLASS, HRNET, HRNET_TABLE, HRNET_TABLE_OTHERS, MMPOSE_SPEED, SIMPLEBASELINE,
                       cpm, cpn, hourglass, hrnet, simplebaseline)
 from .regression import (DEEPPOSE, INTEGRAL, MMPOSE_DEEPPOSE, MMPOSE_IPR, MMPOSE_RLE, MMPOSE_SIMCC, RLE, SIMCC,
@@ -21,11 +22,11 @@ from .specs import resolve_skeleton, skeleton_spec
 __all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "skeleton_spec", "resolve_skeleton",
            "load_model", "resolve_model",
            "simplebaseline", "hrnet", "hourglass", "cpm", "cpn", "deeppose", "integral_regression", "rle", "simcc",
-           "openpose"]
+           "openpose", "dekr", "CENTRE_PRESETS"]
 
 # builder name (as a checkpoint's spec records it) -> function
 BUILDERS: dict[str, Callable] = {f.__name__: f for f in (simplebaseline, hrnet, hourglass, cpm, cpn, deeppose,
-                                                        integral_regression, rle, simcc, openpose)}
+                                                        integral_regression, rle, simcc, openpose, dekr)}
 
 
 @dataclass(frozen=True)
@@ -177,9 +178,25 @@ BOTTOMUP_PRESETS = [
          widths=SMALL_WIDTHS, bn=True),
 ]
 
+
+def _centre(name, builder, paper, input_size, published=None, source=None, learned=None, **kw):
+    published = {**published, "source": source} if published else {}
+    return Preset(name, partial(builder, input_size=input_size, **kw), paper, CENTRE_REGRESSION, input_size,
+                  published, learned or {})
+
+
+# 2.1 bottom-up / human-centre regression
+CENTRE_PRESETS = [
+    _centre("dekr-w32-512", dekr, DEKR, (512, 512), {"coco_val_ap": 68.0, "params_m": 29.6}, DEKR_TABLE, width=32),
+    _centre("dekr-w48-640", dekr, DEKR, (640, 640), {"coco_val_ap": 71.0, "params_m": 65.7}, DEKR_TABLE, width=48),
+    # CPU-sized: HRNet-W16 with one module of two blocks per stage, 4 channels and one adaptive block per joint
+    _centre("dekr-small-160x160", dekr, DEKR, (160, 160), width=16, modules=(1, 1, 1), blocks=2, per_keypoint=4,
+            offset_blocks=1),
+]
+
 # The one table: every preset by name, in the survey's order within each family.
 PRESETS: dict[str, Preset] = {p.name: p for p in SIMPLEBASELINE_PRESETS + HEATMAP_PRESETS + REGRESSION_PRESETS
-                              + BOTTOMUP_PRESETS}
+                              + CENTRE_PRESETS + BOTTOMUP_PRESETS}
 
 
 def build_model(name: str, **overrides):
