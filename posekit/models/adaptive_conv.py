@@ -34,6 +34,13 @@ def _regular_grid(device, dtype) -> Tensor:
     return torch.stack([kx.reshape(-1), ky.reshape(-1)], 1)
 
 
+def _pixel_coordinates(t: Tensor) -> tuple[Tensor, Tensor]:
+    """x (W,) and y (H,) pixel indices of ``t`` (N, C, H, W), by tensor ops on ``t`` so that an ONNX
+    export with free height and width keeps them free."""
+    ones_x, ones_y = torch.ones_like(t[0, 0, 0, :]), torch.ones_like(t[0, 0, :, 0])
+    return ones_x.cumsum(0) - 1, ones_y.cumsum(0) - 1
+
+
 def sampling_points(affine: Tensor, translation: Tensor) -> Tensor:
     """(N, G, 9, H, W, 2) input (x, y) of every output pixel's nine samples: ``q + A_q g + t_q``;
     ``affine`` (N, 4G, H, W), ``translation`` (N, 2G, H, W)."""
@@ -42,9 +49,9 @@ def sampling_points(affine: Tensor, translation: Tensor) -> Tensor:
     t = translation.reshape(n, -1, 2, h, w)
     g = _regular_grid(affine.device, affine.dtype)                        # (9, 2)
     moved = torch.einsum("ngrchw,kc->ngkhwr", a, g) + t.permute(0, 1, 3, 4, 2)[:, :, None]
-    ys, xs = torch.meshgrid(torch.arange(h, device=affine.device, dtype=affine.dtype),
-                            torch.arange(w, device=affine.device, dtype=affine.dtype), indexing="ij")
-    return moved + torch.stack([xs, ys], -1)
+    xs, ys = _pixel_coordinates(affine)
+    grid = torch.stack([xs[None, :].expand_as(affine[0, 0]), ys[:, None].expand_as(affine[0, 0])], -1)
+    return moved + grid
 
 
 def adaptive_conv2d(x: Tensor, weight: Tensor, affine: Tensor, translation: Tensor, bias: Tensor | None = None,
@@ -56,8 +63,9 @@ def adaptive_conv2d(x: Tensor, weight: Tensor, affine: Tensor, translation: Tens
     o = weight.shape[0]
     p = sampling_points(affine, translation)                               # (N, G, 9, H, W, 2)
     # grid_sample with align_corners=False puts pixel i at (2 i + 1) / size - 1
-    scale = torch.tensor([2.0 / w, 2.0 / h], device=x.device, dtype=x.dtype)
-    grid = (p * scale + scale / 2 - 1).reshape(n * groups, 9 * h, w, 2)
+    xs, ys = _pixel_coordinates(x)
+    size = torch.stack([xs[-1] + 1, ys[-1] + 1])
+    grid = ((2 * p + 1) / size - 1).reshape(n * groups, 9 * h, w, 2)
     sampled = F.grid_sample(x.reshape(n * groups, c // groups, h, w), grid, mode="bilinear",
                             padding_mode="zeros", align_corners=False)     # (N G, C/G, 9 H, W)
     sampled = sampled.reshape(n, groups, c // groups, 9, h, w)
