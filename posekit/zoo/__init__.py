@@ -12,7 +12,7 @@ from typing import Callable
 
 from ..errors import ModelError
 from .bottomup import OPENPOSE, OPENPOSE_TABLE, PART_FIELDS, SMALL_WIDTHS, openpose
-from .centre_regression import CENTRE_REGRESSION, DEKR, DEKR_TABLE, dekr
+from .centre_regression import CENTRE_REGRESSION, DEKR, DEKR_TABLE, SPM, dekr, spm
 from .heatmap import (CPM, CPN, HOURGLASS, HRNET, HRNET_TABLE, HRNET_TABLE_OTHERS, MMPOSE_SPEED, SIMPLEBASELINE,
                       cpm, cpn, hourglass, hrnet, simplebaseline)
 from .regression import (DEEPPOSE, INTEGRAL, MMPOSE_DEEPPOSE, MMPOSE_IPR, MMPOSE_RLE, MMPOSE_SIMCC, RLE, SIMCC,
@@ -22,11 +22,11 @@ from .specs import resolve_skeleton, skeleton_spec
 __all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "skeleton_spec", "resolve_skeleton",
            "load_model", "resolve_model",
            "simplebaseline", "hrnet", "hourglass", "cpm", "cpn", "deeppose", "integral_regression", "rle", "simcc",
-           "openpose", "dekr", "CENTRE_PRESETS"]
+           "openpose", "dekr", "spm", "CENTRE_PRESETS"]
 
 # builder name (as a checkpoint's spec records it) -> function
 BUILDERS: dict[str, Callable] = {f.__name__: f for f in (simplebaseline, hrnet, hourglass, cpm, cpn, deeppose,
-                                                        integral_regression, rle, simcc, openpose, dekr)}
+                                                        integral_regression, rle, simcc, openpose, dekr, spm)}
 
 
 @dataclass(frozen=True)
@@ -192,6 +192,8 @@ CENTRE_PRESETS = [
     # CPU-sized: HRNet-W16 with one module of two blocks per stage, 4 channels and one adaptive block per joint
     _centre("dekr-small-160x160", dekr, DEKR, (160, 160), width=16, modules=(1, 1, 1), blocks=2, per_keypoint=4,
             offset_blocks=1),
+    # SPM at the CPU size only, on the same small HRNet
+    _centre("spm-small-160x160", spm, SPM, (160, 160), width=16, modules=(1, 1, 1), blocks=2, channels=32),
 ]
 
 # The one table: every preset by name, in the survey's order within each family.

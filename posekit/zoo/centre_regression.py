@@ -57,3 +57,29 @@ def dekr(input_size: tuple[int, int] = (512, 512), skeleton="coco17", width: int
             "per_keypoint": per_keypoint, "offset_blocks": offset_blocks, "sigma": sigma,
             "centre_sigma": centre_sigma, "radius": radius, "offset_factor": offset_factor}
     return DEKRModel(network, codec, sk, spec, offset_factor=offset_factor)
+
+
+def spm(input_size: tuple[int, int] = (512, 512), skeleton="coco17", width: int = 32,
+        modules: tuple[int, int, int] = (1, 4, 3), blocks: int = 4, channels: int = 64, head_blocks: int = 2,
+        sigma: float = 2.0, radius: int = 2, displacement_factor: float = 0.03):
+    """SPM (Nie et al. 2019): root map + hierarchical displacements (:class:`~posekit.codecs.spm.SPMCodec`,
+    the tree derived from ``skeleton``'s limbs) on HRNet-W``width``'s concatenated branches and an
+    :class:`~posekit.models.heads.spm.SPMHead`, a :class:`~posekit.bottomup.spm.SPMModel`. SPM's paper uses
+    a Hourglass network; posekit offers the CPU size only (``spm-small-160x160``)."""
+    from ..bottomup.spm import SPMModel
+    from ..codecs.spm import SPMCodec, torso_joints
+    from ..models.backbones.hrnet import HRNet
+    from ..models.heads.dekr import DEKRNetwork
+    from ..models.heads.spm import SPMHead
+
+    w, h = _check_input("SPM", input_size)
+    sk = resolve_skeleton(skeleton)
+    backbone = HRNet(width, tuple(modules), blocks, return_branches=True)
+    head = SPMHead(sum(backbone.out_channels), sk.num_keypoints, channels, head_blocks)
+    network = DEKRNetwork(backbone, sk.num_keypoints, head=head)
+    codec = SPMCodec((w, h), sk.num_keypoints, tuple(sk.limbs), torso_joints(sk.names, sk.limbs), stride=4,
+                     sigma=sigma, radius=radius)
+    spec = {"builder": "spm", "input_size": [w, h], "skeleton": skeleton_spec(sk), "width": width,
+            "modules": list(modules), "blocks": blocks, "channels": channels, "head_blocks": head_blocks,
+            "sigma": sigma, "radius": radius, "displacement_factor": displacement_factor}
+    return SPMModel(network, codec, sk, spec, displacement_factor=displacement_factor)

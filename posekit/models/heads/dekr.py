@@ -57,16 +57,17 @@ class DEKRHead(nn.Module):
 
 
 class DEKRNetwork(nn.Module):
-    """Normalisation + a multi-branch backbone (``HRNet(return_branches=True)``) + :class:`DEKRHead`.
+    """Normalisation + a multi-branch backbone (``HRNet(return_branches=True)``) + :class:`DEKRHead`
+    (or ``head``, any module reading the concatenated branches: SPM's).
 
     ``forward(x)`` (N, 3, H, W) RGB 0..255 -> (heatmaps (N, K+1, H/4, W/4), offsets (N, 2K, H/4, W/4)),
     offsets in output cells (``cell - joint``, DEKR's sign).
     """
 
-    def __init__(self, backbone: nn.Module, num_keypoints: int, **head):
+    def __init__(self, backbone: nn.Module, num_keypoints: int, head: nn.Module | None = None, **head_args):
         super().__init__()
         self.backbone = backbone
-        self.head = DEKRHead(sum(backbone.out_channels), num_keypoints, **head)
+        self.head = DEKRHead(sum(backbone.out_channels), num_keypoints, **head_args) if head is None else head
         self.stride, self.num_keypoints = backbone.strides[0], num_keypoints
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
