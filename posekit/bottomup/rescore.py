@@ -95,7 +95,7 @@ def fit_rescorer(net: RescoreNet, keypoints: np.ndarray, scores: np.ndarray, oks
             loss = ((net(x[idx]) - y[idx]) ** 2).mean()
             loss.backward()
             opt.step()
-            total, batches = total + float(loss), batches + 1
+            total, batches = total + loss.item(), batches + 1
         losses.append(total / max(batches, 1))
     net.eval()
     net.active.fill_(True)

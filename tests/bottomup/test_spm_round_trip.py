@@ -8,8 +8,7 @@ the tree is unlabelled (the chain to it is broken); two people whose same parent
 cells (the cell read for the children is the other person's).
 """
 import numpy as np
-import torch
-from test_dekr_round_trip import crossings, crowds, oks
+from test_dekr_round_trip import TargetsNetwork, crossings, crowds, oks, scene_instances
 
 from posekit.codecs.spm import SPMCodec, root_positions, skeleton_tree, torso_joints
 from posekit.skeletons import COCO17, MPII16
@@ -76,37 +75,15 @@ def test_ground_truth_fields_of_crowds_decode_to_the_same_people():
 
 
 def test_round_trip_through_the_dataset_and_the_model():
-    from posekit.bottomup.dataset import BottomUpDataset, image_instances
+    from posekit.bottomup.dataset import BottomUpDataset
     from posekit.bottomup.inference import predict_images
-    from posekit.data.coco import CocoDataset
-    from posekit.data.synthetic.dataset import coco_category, scene_annotations
     from posekit.zoo import build_model
 
     model = build_model("spm-small-160x160", input_size=(384, 288))           # images resized by 3/4
     scenes = list(crowds(6, seed=12))
-    images, anns, pixels = [], [], {}
-    for i, s in enumerate(scenes):
-        images.append({"id": i + 1, "file_name": f"{i}.png", "width": 512, "height": 384})
-        anns += scene_annotations(s, i + 1, len(anns) + 1)
-        pixels[i + 1] = s.image
-    instances = image_instances(CocoDataset({"images": images, "annotations": anns,
-                                             "categories": [coco_category()]}), None, pixels=pixels)
+    instances, _ = scene_instances(scenes)
     data = BottomUpDataset(instances, model.codec, model.skeleton)
-    targets = [data[i] for i in range(len(data))]
-
-    class Targets(torch.nn.Module):            # the network that outputs the ground-truth fields
-        stride, num_keypoints = 4, 17
-
-        def __init__(self):
-            super().__init__()
-            self.unused = torch.nn.Parameter(torch.zeros(()))     # predict_images reads the device off it
-
-        def forward(self, images):
-            i = [int(np.argmin([np.abs(t["image"] - im.numpy()).sum() for t in targets])) for im in images]
-            return (torch.from_numpy(np.stack([targets[j]["root"] for j in i])),
-                    torch.from_numpy(np.stack([targets[j]["displacements"] for j in i])))
-
-    model.network = Targets()
+    model.network = TargetsNetwork([data[i] for i in range(len(data))], ("root", "displacements"))
     checked = excluded = 0
     for inst, s, (found, _, person) in zip(instances, scenes, predict_images(model, instances)):
         kp, vis = inst.keypoints, inst.visible
