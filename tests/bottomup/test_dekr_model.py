@@ -76,3 +76,20 @@ def test_a_few_training_steps_leave_a_checkpoint_that_load_model_rebuilds(tmp_pa
     assert type(model).__name__ == "DEKRModel" and model.spec == build_model(DEKR_CPU_PRESET).spec
     images = torch.rand(1, 3, 160, 160) * 255
     assert len(model.predict_inputs(images)) == 1
+
+
+@pytest.mark.parametrize("preset, builder", [(DEKR_CPU_PRESET, "dekr"), ("spm-small-160x160", "spm")])
+def test_posekit_train_drives_the_centre_presets(tmp_path, capsys, preset, builder):
+    from posekit.cli import main
+
+    data = tmp_path / "synth"
+    assert main(["synth", "--out", str(data), "--num-images", "4", "--size", "64x64", "--min-people", "2",
+                 "--max-people", "3", "--min-height", "30", "--quiet"]) == 0
+    ann, images = str(data / "annotations.json"), str(data / "images")
+    out = tmp_path / "run"
+    assert main(["train", "--model", preset, "--train", ann, "--train-images", images, "--val", ann,
+                 "--val-images", images, "--epochs", "1", "--batch-size", "2", "--workers", "0",
+                 "--warmup-steps", "0", "--out", str(out)]) == 0
+    assert "trained 2 of 2 steps (1 epoch)" in capsys.readouterr().out
+    model = load_model(out)
+    assert model.spec["builder"] == builder and model.codec.input_size == (160, 160)
