@@ -1,4 +1,4 @@
-"""DEKR's pose rescoring net (Geng et al., CVPR 2021, Section 3.4; official ``lib/models/predictOKS.py``
+"""DEKR's pose rescoring net (Geng et al., CVPR 2021; official ``lib/models/predictOKS.py``
 and ``lib/utils/rescore.py``): a small MLP that predicts a detected pose's OKS with the ground truth
 from the pose alone, trained on a model's own predictions; at test time a person's score is multiplied
 by the predicted OKS, so that poses likely to be right rank first (AP is a ranking measure).

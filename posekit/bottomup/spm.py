@@ -3,9 +3,8 @@ network, the root/displacement codec (:mod:`posekit.codecs.spm`), the skeleton a
 
 The loss: the root map's squared error times ``root_weights`` (the loss mask), averaged over every cell;
 plus ``displacement_factor`` (0.03) times the displacements' smooth L1 (``beta = 1/9``) over the encoded
-cells, divided by their number. SPM trains the root map with an L2 loss and the displacements with an L1
-one; posekit's smooth L1 and its factor are DEKR's (:mod:`posekit.bottomup.dekr`), which suit the same
-fields in cells.
+cells, divided by their number. The smooth L1, its beta and the factor are posekit's choice, taken from
+DEKR (:mod:`posekit.bottomup.dekr`), whose offsets are the same kind of field in cells.
 """
 from __future__ import annotations
 

@@ -15,8 +15,9 @@ labelled joints).
 - ``root`` (1, h, w): the maximum over people of ``exp(-d^2 / 2 sigma^2)`` at the root, ``sigma = 2`` cells,
   and ``root_weights`` (1, h, w): the loss mask averaged over each cell;
 - ``displacements`` (2K, h, w): for joint ``k`` with parent ``p`` (the root for the torso joints), at every
-  cell ``x`` within ``radius = 2`` cells (Chebyshev) of ``p``'s cell, ``joint_k - x`` in cells (the
-  dense, position-relative displacement of SPM's Eq. 2, without its normalising constant), and
+  cell ``x`` within ``radius = 2`` cells (Chebyshev) of ``p``'s cell, ``joint_k - x`` in cells (a dense
+  displacement relative to each cell, as SPM's structured pose representation; SPM also divides by a
+  normalising constant, which posekit leaves out), and
   ``displacement_weights`` 1 there (0 elsewhere). A cell several people claim goes to the person
   whose ``p`` is nearest. A joint is encoded when it and its parent are labelled.
 

@@ -1,5 +1,5 @@
 """The adaptive convolution of DEKR (Geng, Sun, Xiao, Zhang, Wang, "Bottom-Up Human Pose Estimation via
-Disentangled Keypoint Regression", CVPR 2021, Section 3.2), in plain torch.
+Disentangled Keypoint Regression", CVPR 2021), in plain torch.
 
 A 3x3 convolution whose nine sampling points are moved per output pixel by an affine transform
 predicted from the features: output pixel ``q`` samples its input at ``q + A_q g + t_q`` for the
