@@ -71,10 +71,11 @@ class DEKRNetwork(nn.Module):
         self.stride, self.num_keypoints = backbone.strides[0], num_keypoints
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        zero = {id(c) for m in self.head.modules() if isinstance(m, AdaptiveBlock)
+                for c in (m.transform, m.translation)}                   # the adaptive transforms stay at zero
         for m in self.head.modules():
-            if isinstance(m, nn.Conv2d):
-                if m.weight.abs().sum() > 0:        # the adaptive transforms stay at zero
-                    nn.init.normal_(m.weight, std=0.001)
+            if isinstance(m, nn.Conv2d) and id(m) not in zero:
+                nn.init.normal_(m.weight, std=0.001)
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
 
