@@ -103,7 +103,7 @@ class DEKRCodec:
         return np.asarray(cells, np.float64) * self.stride + (self.stride - 1) / 2
 
     def _gaussians(self, points: np.ndarray, valid: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-        """Max over people of the cut Gaussians at ``points`` (P, J, 2) cells -> maps (J, h, w) and windows (J, h, w)."""
+        """Max over people of the cut Gaussians at ``points`` (P, J, 2) cells: maps (J, h, w), windows (J, h, w)."""
         w, h = self.map_size
         xs, ys = np.arange(w), np.arange(h)
         dx = xs[None, None] - points[..., 0:1]                              # (P, J, w)

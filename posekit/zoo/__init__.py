@@ -189,8 +189,8 @@ def _centre(name, builder, paper, input_size, published=None, source=None, learn
 CENTRE_PRESETS = [
     _centre("dekr-w32-512", dekr, DEKR, (512, 512), {"coco_val_ap": 68.0, "params_m": 29.6, "gflops": 45.4}, DEKR_TABLE,
             width=32),
-    _centre("dekr-w48-640", dekr, DEKR, (640, 640), {"coco_val_ap": 71.0, "params_m": 65.7, "gflops": 141.5}, DEKR_TABLE,
-            width=48),
+    _centre("dekr-w48-640", dekr, DEKR, (640, 640), {"coco_val_ap": 71.0, "params_m": 65.7, "gflops": 141.5},
+            DEKR_TABLE, width=48),
     # CPU-sized: HRNet-W16 with one module of two blocks per stage, 4 channels and one adaptive block per joint
     _centre("dekr-small-160x160", dekr, DEKR, (160, 160), width=16, modules=(1, 1, 1), blocks=2, per_keypoint=4,
             offset_blocks=1),

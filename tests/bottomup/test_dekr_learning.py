@@ -16,7 +16,7 @@ import torch
 from posekit.bottomup.dataset import BottomUpDataset
 from posekit.bottomup.dekr import smooth_l1
 from posekit.fileio import read_json
-from posekit.zoo import build_model, load_model
+from posekit.zoo import load_model
 from posekit.zoo.centre_regression import DEKR_CPU_PRESET, SPM_CPU_PRESET
 from posekit.zoo.learning_centre import STEPS, proof_run
 from posekit.zoo.learning_paf import SIZE, learn_paf, synthetic_scenes

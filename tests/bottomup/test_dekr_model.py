@@ -40,7 +40,8 @@ def test_loss_is_dekrs_formula():
              "offsets": rng.normal(0, 2, (n, 2 * k, h, w)),
              "offset_weights": rng.choice([0.0, 0.05], (n, 2 * k, h, w), p=[0.7, 0.3])}
     pred_h, pred_o = rng.random((n, k + 1, h, w)), rng.normal(0, 2, (n, 2 * k, h, w))
-    got = dekr_loss(torch.from_numpy(pred_h), torch.from_numpy(pred_o), {a: torch.from_numpy(b) for a, b in batch.items()})
+    tensors = {a: torch.from_numpy(b) for a, b in batch.items()}
+    got = dekr_loss(torch.from_numpy(pred_h), torch.from_numpy(pred_o), tensors)
     heat = np.mean((pred_h - batch["heatmaps"]) ** 2 * batch["heatmap_weights"])
     d = np.abs(pred_o - batch["offsets"]).ravel()
     beta = 1 / 9
