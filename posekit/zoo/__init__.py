@@ -14,6 +14,7 @@ from ..errors import ModelError
 from .associative_embedding import (ASSOCIATIVE_EMBEDDING, HIGHERHRNET, HIGHERHRNET_TABLE, SMALL, SWAHR, SWAHR_TABLE,
                                     higherhrnet)
 from .bottomup import OPENPOSE, OPENPOSE_TABLE, PART_FIELDS, SMALL_WIDTHS, openpose
+from .centre_regression import CENTRE_REGRESSION, DEKR, DEKR_TABLE, SPM, dekr, spm
 from .heatmap import (CPM, CPN, HOURGLASS, HRNET, HRNET_TABLE, HRNET_TABLE_OTHERS, MMPOSE_SPEED, SIMPLEBASELINE,
                       cpm, cpn, hourglass, hrnet, simplebaseline)
 from .regression import (DEEPPOSE, INTEGRAL, MMPOSE_DEEPPOSE, MMPOSE_IPR, MMPOSE_RLE, MMPOSE_SIMCC, RLE, SIMCC,
@@ -23,12 +24,12 @@ from .specs import resolve_skeleton, skeleton_spec
 __all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "skeleton_spec", "resolve_skeleton",
            "load_model", "resolve_model",
            "simplebaseline", "hrnet", "hourglass", "cpm", "cpn", "deeppose", "integral_regression", "rle", "simcc",
-           "openpose", "higherhrnet"]
+           "openpose", "higherhrnet", "dekr", "spm", "CENTRE_PRESETS"]
 
 # builder name (as a checkpoint's spec records it) -> function
 BUILDERS: dict[str, Callable] = {f.__name__: f for f in (simplebaseline, hrnet, hourglass, cpm, cpn, deeppose,
                                                         integral_regression, rle, simcc, openpose,
-                                                        higherhrnet)}
+                                                        higherhrnet, dekr, spm)}
 
 
 @dataclass(frozen=True)
@@ -198,9 +199,29 @@ AE_PRESETS = [
     _ae("higherhrnet-swahr-small-160x160", (160, 160), SWAHR, swahr=True, **SMALL),
 ]
 
+
+def _centre(name, builder, paper, input_size, published=None, source=None, learned=None, **kw):
+    published = {**published, "source": source} if published else {}
+    return Preset(name, partial(builder, input_size=input_size, **kw), paper, CENTRE_REGRESSION, input_size,
+                  published, learned or {})
+
+
+# 2.1 bottom-up / human-centre regression
+CENTRE_PRESETS = [
+    _centre("dekr-w32-512", dekr, DEKR, (512, 512), {"coco_val_ap": 68.0, "params_m": 29.6, "gflops": 45.4}, DEKR_TABLE,
+            width=32),
+    _centre("dekr-w48-640", dekr, DEKR, (640, 640), {"coco_val_ap": 71.0, "params_m": 65.7, "gflops": 141.5},
+            DEKR_TABLE, width=48),
+    # CPU-sized: HRNet-W16 with one module of two blocks per stage, 4 channels and one adaptive block per joint
+    _centre("dekr-small-160x160", dekr, DEKR, (160, 160), width=16, modules=(1, 1, 1), blocks=2, per_keypoint=4,
+            offset_blocks=1),
+    # SPM at the CPU size only, on the same small HRNet
+    _centre("spm-small-160x160", spm, SPM, (160, 160), width=16, modules=(1, 1, 1), blocks=2, channels=32),
+]
+
 # The one table: every preset by name, in the survey's order within each family.
 PRESETS: dict[str, Preset] = {p.name: p for p in SIMPLEBASELINE_PRESETS + HEATMAP_PRESETS + REGRESSION_PRESETS
-                              + BOTTOMUP_PRESETS + AE_PRESETS}
+                              + CENTRE_PRESETS + AE_PRESETS + BOTTOMUP_PRESETS}
 
 
 def build_model(name: str, **overrides):
