@@ -51,6 +51,8 @@ ARGV = {
                               "--num-images", "1"],
     "corrupt": lambda b, t, s: ["corrupt", "--kind", "jpeg", b, t / "out"],
     "serve": lambda b, t, s: ["serve", "--model", b, "--port", "0"],  # refused before it listens
+    "quantize": lambda b, t, s: ["quantize", b, "--calibration", "synthetic:2", "--out", t / "q.onnx"],
+    "robustness": lambda b, t, s: ["robustness", "--gt", b, "--images", t, "--out", t / "r"],
 }
 # also the ground-truth side of the verbs that read two files
 ARGV_GT = {
