@@ -192,3 +192,36 @@ def test_crowd_masks_leave_the_loss():
     t = CODEC.encode_image(np.zeros((0, 17, 2)), np.zeros((0, 17)), mask)
     assert t["mask"][:, :32].max() == 0 and t["mask"][:, 32:].min() == 1
     assert t["cif"].shape == (17, 5, 40, 64) and t["caf"].shape == (19, 9, 40, 64) and not t["cif"].any()
+
+
+def _raw(target) -> tuple:
+    """The raw network output whose activations (sigmoid, softplus + bmin, softplus) are ``target``."""
+    import torch
+
+    def inverse_softplus(v):
+        return np.where(v > 0, np.log(np.expm1(np.maximum(v, 1e-9))), -30.0)
+
+    cif, caf, bmin = target["cif"].astype(np.float64), target["caf"].astype(np.float64), CODEC.bmin / CODEC.stride
+    cif_raw = np.concatenate([np.where(cif[:, :1] > 0, 30.0, -30.0), cif[:, 1:3],
+                              inverse_softplus(cif[:, 3:4] - bmin), inverse_softplus(cif[:, 4:5])], 1)
+    caf_raw = np.concatenate([np.where(caf[:, :1] > 0, 30.0, -30.0), caf[:, 1:5],
+                              inverse_softplus(caf[:, 5:7] - bmin), inverse_softplus(caf[:, 7:9])], 1)
+    return torch.from_numpy(cif_raw[None]).float(), torch.from_numpy(caf_raw[None]).float()
+
+
+def test_the_same_crowds_round_trip_through_the_model_fields_and_decoder():
+    """Ground truth as a raw network output -> ``model.fields`` (what an exported network outputs) ->
+    ``model.codec.decode_image``, as ``predict_inputs`` runs it."""
+    from posekit.zoo import build_model
+
+    model = build_model("pifpaf-small-160x160", input_size=(512, 320))
+    assert model.codec == CODEC
+    scenes, _ = round_trip_scenes(8)
+
+    def through_model(target):
+        fields = model.fields(_raw(target))
+        assert fields[0].shape == (1, 17 * 5, 40, 64) and fields[1].shape == (1, 19 * 9, 40, 64)
+        return model.codec.decode_image(tuple(f[0] for f in fields))
+
+    checked, _ = check_round_trip(through_model, scenes)
+    assert checked >= 40

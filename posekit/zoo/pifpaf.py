@@ -1,0 +1,53 @@
+"""Builder and presets of PifPaf (survey section 2.3, bottom-up part fields): OpenPifPaf's
+ShuffleNetV2K16 and K30 at their published size, and a CPU-sized variant trainable from scratch
+on the synthetic scenes, each a :class:`~posekit.bottomup.pifpaf.PifPafModel` with the ``spec``
+that rebuilds it from a checkpoint."""
+from __future__ import annotations
+
+from .specs import resolve_skeleton, skeleton_spec
+
+__all__ = ["pifpaf", "PIFPAF", "OPENPIFPAF", "OPENPIFPAF_TABLE", "CPU_PRESET", "SMALL_REPEATS", "SMALL_WIDTHS",
+           "OPENPIFPAF_SIZES"]
+
+PIFPAF = ("Kreiss, Bertoni, Alahi. PifPaf: Composite Fields for Human Pose Estimation. CVPR 2019; "
+          "OpenPifPaf: Composite Fields for Semantic Keypoint Detection and Spatio-Temporal Association. "
+          "T-ITS 2021")
+OPENPIFPAF = "OpenPifPaf (openpifpaf/network/basenetworks.py ShuffleNetV2K, network/heads.py CompositeField)"
+OPENPIFPAF_TABLE = ("OpenPifPaf docs, Introduction, 'Pre-trained Models' (COCO val, v0.13 checkpoints); "
+                    "the docs publish checkpoint sizes (38.9 MB, 115.0 MB), no parameter counts")
+# the published checkpoint files' sizes, MB (the same table): float32 parameters and batch-norm statistics
+OPENPIFPAF_SIZES = {"pifpaf-shufflenetv2k16": 38.9, "pifpaf-shufflenetv2k30": 115.0}
+CPU_PRESET = "pifpaf-small-160x160"
+# the CPU-sized base network: ShuffleNetV2K16's layout with (2, 3, 2) units and widths about / 8
+SMALL_REPEATS, SMALL_WIDTHS = (2, 3, 2), (16, 48, 96, 192, 192)
+
+
+def pifpaf(input_size: tuple[int, int] = (641, 641), skeleton="coco17", repeats=(4, 8, 4),
+           widths=(24, 348, 696, 1392, 1392), kernel: int = 5, upsample: int = 2, bmin: float = 0.1,
+           decoder: dict | None = None):
+    """PifPaf: :class:`~posekit.models.backbones.shufflenet.ShuffleNetV2K` (``repeats``, ``widths``,
+    ``kernel``; stride 16) + :class:`~posekit.models.heads.pifpaf.PifPafHead` (pixel shuffle by
+    ``upsample``: stride-8 fields) + :class:`~posekit.codecs.pifpaf.PifPafCodec` over ``skeleton.limbs``.
+
+    Defaults: ShuffleNetV2K16 (OpenPifPaf ``factory.py``), ``bmin`` 0.1 input pixels. The input size
+    is rounded down to a multiple of 16 for the codec (OpenPifPaf trains on 385 x 385 crops and
+    evaluates on the long side 641; its ``16 n + 1`` sizes become ``16 n`` here). ``decoder`` goes to
+    :func:`~posekit.codecs.pifpaf_decoder.decode`.
+    """
+    from ..bottomup.pifpaf import PifPafModel, PifPafNetwork
+    from ..codecs.pifpaf import PifPafCodec
+    from ..models.backbones.shufflenet import ShuffleNetV2K
+    from ..models.heads.pifpaf import PifPafHead
+
+    sk = resolve_skeleton(skeleton)
+    if sk.sigmas is None:
+        raise ValueError(f"skeleton {sk.name!r} defines no OKS sigmas, which PifPaf's scale targets need")
+    size = tuple(int(v) // 16 * 16 for v in input_size)
+    backbone = ShuffleNetV2K(tuple(repeats), tuple(widths), kernel)
+    head = PifPafHead(backbone.out_channels, sk.num_keypoints, len(sk.limbs), upsample)
+    codec = PifPafCodec(size, sk.num_keypoints, tuple(sk.limbs), tuple(sk.sigmas), backbone.stride // upsample,
+                        bmin=bmin, decoder=dict(decoder or {}))
+    spec = {"builder": "pifpaf", "input_size": list(input_size), "skeleton": skeleton_spec(sk),
+            "repeats": list(repeats), "widths": list(widths), "kernel": kernel, "upsample": upsample, "bmin": bmin,
+            "decoder": dict(decoder or {})}
+    return PifPafModel(PifPafNetwork(backbone, head), codec, sk, spec)
