@@ -60,7 +60,7 @@ def _splat(shape: tuple[int, int], x: np.ndarray, y: np.ndarray, sigma: np.ndarr
     total = np.zeros(hh * ww)
     reach = truncate * sigma
     x0, y0 = np.floor(x - reach).astype(np.int64), np.floor(y - reach).astype(np.int64)
-    n = (np.floor(x + reach).astype(np.int64) - x0 + 1).clip(1)
+    n = np.floor(2 * reach).astype(np.int64) + 2            # covers both axes' windows
     for size in np.unique(n):                       # one vectorised pass per window size
         i = np.flatnonzero(n == size)
         off = np.arange(size)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from .specs import resolve_skeleton, skeleton_spec
 
-__all__ = ["pifpaf", "PIFPAF", "OPENPIFPAF", "OPENPIFPAF_TABLE", "CPU_PRESET", "SMALL_REPEATS", "SMALL_WIDTHS",
+__all__ = ["pifpaf", "proof_run", "ground_truth_ap", "PROOF_STEPS", "PIFPAF", "OPENPIFPAF", "OPENPIFPAF_TABLE",
+           "CPU_PRESET", "SMALL_REPEATS", "SMALL_WIDTHS",
            "OPENPIFPAF_SIZES"]
 
 PIFPAF = ("Kreiss, Bertoni, Alahi. PifPaf: Composite Fields for Human Pose Estimation. CVPR 2019; "
@@ -51,3 +52,40 @@ def pifpaf(input_size: tuple[int, int] = (641, 641), skeleton="coco17", repeats=
             "repeats": list(repeats), "widths": list(widths), "kernel": kernel, "upsample": upsample, "bmin": bmin,
             "decoder": dict(decoder or {})}
     return PifPafModel(PifPafNetwork(backbone, head), codec, sk, spec)
+
+
+# the learning proof of CPU_PRESET: the synthetic scenes of posekit.zoo.learning_paf (3-8 people, 160x160)
+PROOF_STEPS = 1500
+
+
+def proof_run(seed: int, steps: int = PROOF_STEPS, train_scenes: int = 800, held_out_scenes: int = 100,
+              untrained: bool = True) -> dict:
+    """:data:`CPU_PRESET` from scratch through :func:`posekit.zoo.learning_paf.learn_paf`: ``train_scenes``
+    drawn with seed ``1000 + seed``, the ``held_out_scenes`` of seed 7 (the OpenPose proof's), ``steps`` steps."""
+    from .learning_paf import SIZE, learn_paf, synthetic_scenes
+
+    train, _ = synthetic_scenes(train_scenes, SIZE, 1000 + seed)
+    held_out, gt = synthetic_scenes(held_out_scenes, SIZE, 7)
+    return learn_paf(CPU_PRESET, steps, train, held_out, gt, seed=seed, untrained=untrained)
+
+
+def ground_truth_ap(held_out_scenes: int = 100) -> float:
+    """COCO AP of the proof's held-out scenes decoded from their own CIF and CAF: the most a network of
+    :data:`CPU_PRESET` can reach with this codec and decoder on these scenes."""
+    from ..bottomup.dataset import BottomUpDataset
+    from ..bottomup.inference import coco_records
+    from ..evaluation import evaluate_coco
+    from ..topdown.transforms import invert_affine
+    from . import build_model
+    from .learning_paf import SIZE, synthetic_scenes
+
+    held_out, gt = synthetic_scenes(held_out_scenes, SIZE, 7)
+    model = build_model(CPU_PRESET)
+    data = BottomUpDataset(held_out, model.codec, model.skeleton)
+    found = []
+    for i in range(len(data)):
+        item = data[i]
+        kp, ks, ps = model.codec.decode_image((item["cif"], item["caf"]))
+        back = invert_affine(item["matrix"])
+        found.append((kp @ back[:, :2].T + back[:, 2] if len(kp) else kp, ks, ps))
+    return float(evaluate_coco(gt, coco_records(held_out, found)).summary()["AP"])
