@@ -12,11 +12,11 @@ from typing import Callable
 
 from ..errors import ModelError
 from .bottomup import OPENPOSE, OPENPOSE_TABLE, PART_FIELDS, SMALL_WIDTHS, openpose
+from .heatmap import (CPM, CPN, HOURGLASS, HRNET, HRNET_TABLE, HRNET_TABLE_OTHERS, MMPOSE_SPEED, SIMPLEBASELINE,
+                      cpm, cpn, hourglass, hrnet, simplebaseline)
 from .pifpaf import CPU_PRESET as PIFPAF_CPU_PRESET
 from .pifpaf import OPENPIFPAF_SIZES, OPENPIFPAF_TABLE, PIFPAF, SMALL_REPEATS, pifpaf
 from .pifpaf import SMALL_WIDTHS as PIFPAF_SMALL_WIDTHS
-from .heatmap import (CPM, CPN, HOURGLASS, HRNET, HRNET_TABLE, HRNET_TABLE_OTHERS, MMPOSE_SPEED, SIMPLEBASELINE,
-                      cpm, cpn, hourglass, hrnet, simplebaseline)
 from .regression import (DEEPPOSE, INTEGRAL, MMPOSE_DEEPPOSE, MMPOSE_IPR, MMPOSE_RLE, MMPOSE_SIMCC, RLE, SIMCC,
                          deeppose, integral_regression, rle, simcc)
 from .specs import resolve_skeleton, skeleton_spec

@@ -134,3 +134,21 @@ def test_a_checkpoint_from_learn_paf_rebuilds_the_model(tmp_path):
         untrained = built.eval()(images)[0]
         again = loaded(images)[0]
     assert not torch.allclose(untrained, again)          # trained weights came back, not a fresh build
+
+
+def test_posekit_train_drives_the_pifpaf_preset(tmp_path, capsys):
+    from posekit.cli import main
+
+    data = tmp_path / "synth"
+    assert main(["synth", "--out", str(data), "--num-images", "8", "--size", "64x64", "--min-people", "2",
+                 "--max-people", "3", "--min-height", "30", "--crowd-prob", "1", "--quiet"]) == 0
+    ann, images, out = str(data / "annotations.json"), str(data / "images"), tmp_path / "run"
+    assert main(["train", "--model", CPU_PRESET, "--train", ann, "--train-images", images, "--val", ann,
+                 "--val-images", images, "--epochs", "2", "--batch-size", "4", "--workers", "0",
+                 "--warmup-steps", "0", "--lr", "1e-3", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "trained 4 of 4 steps (2 epochs)" in said and "best AP" in said
+    model = load_model(out)
+    assert model.spec["builder"] == "pifpaf" and model.codec.input_size == (160, 160) and model.num_limbs == 19
+    kp, scores, person_scores = model.predict_inputs(torch.zeros(1, 3, 64, 96))[0]
+    assert kp.shape[1:] == (17, 2) and scores.shape[1:] == (17,) and len(person_scores) == len(kp)
