@@ -15,7 +15,7 @@ from .bottomup import OPENPOSE, OPENPOSE_TABLE, PART_FIELDS, SMALL_WIDTHS, openp
 from .heatmap import (CPM, CPN, HOURGLASS, HRNET, HRNET_TABLE, HRNET_TABLE_OTHERS, MMPOSE_SPEED, SIMPLEBASELINE,
                       cpm, cpn, hourglass, hrnet, simplebaseline)
 from .pifpaf import CPU_PRESET as PIFPAF_CPU_PRESET
-from .pifpaf import OPENPIFPAF_SIZES, OPENPIFPAF_TABLE, PIFPAF, SMALL_REPEATS, pifpaf
+from .pifpaf import EVAL_DECODER, OPENPIFPAF_SIZES, OPENPIFPAF_TABLE, PIFPAF, SMALL_REPEATS, pifpaf
 from .pifpaf import SMALL_WIDTHS as PIFPAF_SMALL_WIDTHS
 from .regression import (DEEPPOSE, INTEGRAL, MMPOSE_DEEPPOSE, MMPOSE_IPR, MMPOSE_RLE, MMPOSE_SIMCC, RLE, SIMCC,
                          deeppose, integral_regression, rle, simcc)
@@ -193,8 +193,8 @@ PIFPAF_PRESETS = [
     _pifpaf("pifpaf-shufflenetv2k30", (641, 641),
             {"coco_val_ap": 71.8, "checkpoint_mb": OPENPIFPAF_SIZES["pifpaf-shufflenetv2k30"]},
             repeats=(8, 16, 6), widths=(32, 512, 1024, 2048, 2048)),
-    # CPU-sized: ShuffleNetV2K with (2, 3, 2) units and widths about an eighth of K16's
-    _pifpaf(PIFPAF_CPU_PRESET, (160, 160), repeats=SMALL_REPEATS, widths=PIFPAF_SMALL_WIDTHS),
+    # CPU-sized: ShuffleNetV2K with (2, 4, 2) units and widths about a fifth of K16's
+    _pifpaf(PIFPAF_CPU_PRESET, (160, 160), repeats=SMALL_REPEATS, widths=PIFPAF_SMALL_WIDTHS, decoder=EVAL_DECODER),
 ]
 
 # The one table: every preset by name, in the survey's order within each family.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from .specs import resolve_skeleton, skeleton_spec
 
 __all__ = ["pifpaf", "proof_run", "ground_truth_ap", "PROOF_STEPS", "PIFPAF", "OPENPIFPAF", "OPENPIFPAF_TABLE",
-           "CPU_PRESET", "SMALL_REPEATS", "SMALL_WIDTHS",
+           "CPU_PRESET", "SMALL_REPEATS", "SMALL_WIDTHS", "EVAL_DECODER",
            "OPENPIFPAF_SIZES"]
 
 PIFPAF = ("Kreiss, Bertoni, Alahi. PifPaf: Composite Fields for Human Pose Estimation. CVPR 2019; "
@@ -19,15 +19,18 @@ OPENPIFPAF_TABLE = ("OpenPifPaf docs, Introduction, 'Pre-trained Models' (COCO v
 # the published checkpoint files' sizes, MB (the same table): float32 parameters and batch-norm statistics
 OPENPIFPAF_SIZES = {"pifpaf-shufflenetv2k16": 38.9, "pifpaf-shufflenetv2k30": 115.0}
 CPU_PRESET = "pifpaf-small-160x160"
-# the CPU-sized base network: ShuffleNetV2K16's layout with (2, 3, 2) units and widths about / 8
-SMALL_REPEATS, SMALL_WIDTHS = (2, 3, 2), (16, 48, 96, 192, 192)
+# the CPU-sized base network: ShuffleNetV2K16's layout with (2, 4, 2) units and widths about / 5
+SMALL_REPEATS, SMALL_WIDTHS = (2, 4, 2), (24, 64, 128, 256, 256)
+# the CPU preset decodes with OpenPifPaf's COCO-evaluation thresholds (its older eval defaults: seeds
+# from 0.2, keypoints from 0.05, every person kept), not the prediction defaults
+EVAL_DECODER = {"seed_threshold": 0.2, "keypoint_threshold": 0.05, "instance_threshold": 0.0}
 
 
 def pifpaf(input_size: tuple[int, int] = (641, 641), skeleton="coco17", repeats=(4, 8, 4),
            widths=(24, 348, 696, 1392, 1392), kernel: int = 5, upsample: int = 2, bmin: float = 0.1,
-           decoder: dict | None = None):
+           decoder: dict | None = None, stage4_dilation: int = 1):
     """PifPaf: :class:`~posekit.models.backbones.shufflenet.ShuffleNetV2K` (``repeats``, ``widths``,
-    ``kernel``; stride 16) + :class:`~posekit.models.heads.pifpaf.PifPafHead` (pixel shuffle by
+    ``kernel``; stride 16, or 8 with ``stage4_dilation``) + :class:`~posekit.models.heads.pifpaf.PifPafHead` (pixel shuffle by
     ``upsample``: stride-8 fields) + :class:`~posekit.codecs.pifpaf.PifPafCodec` over ``skeleton.limbs``.
 
     Defaults: ShuffleNetV2K16 (OpenPifPaf ``factory.py``), ``bmin`` 0.1 input pixels. The input size
@@ -44,13 +47,13 @@ def pifpaf(input_size: tuple[int, int] = (641, 641), skeleton="coco17", repeats=
     if sk.sigmas is None:
         raise ValueError(f"skeleton {sk.name!r} defines no OKS sigmas, which PifPaf's scale targets need")
     size = tuple(int(v) // 16 * 16 for v in input_size)
-    backbone = ShuffleNetV2K(tuple(repeats), tuple(widths), kernel)
+    backbone = ShuffleNetV2K(tuple(repeats), tuple(widths), kernel, stage4_dilation)
     head = PifPafHead(backbone.out_channels, sk.num_keypoints, len(sk.limbs), upsample)
     codec = PifPafCodec(size, sk.num_keypoints, tuple(sk.limbs), tuple(sk.sigmas), backbone.stride // upsample,
                         bmin=bmin, decoder=dict(decoder or {}))
     spec = {"builder": "pifpaf", "input_size": list(input_size), "skeleton": skeleton_spec(sk),
             "repeats": list(repeats), "widths": list(widths), "kernel": kernel, "upsample": upsample, "bmin": bmin,
-            "decoder": dict(decoder or {})}
+            "decoder": dict(decoder or {}), "stage4_dilation": stage4_dilation}
     return PifPafModel(PifPafNetwork(backbone, head), codec, sk, spec)
 
 

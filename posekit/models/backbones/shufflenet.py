@@ -24,8 +24,10 @@ SHUFFLENETV2K16 = ((4, 8, 4), (24, 348, 696, 1392, 1392))
 SHUFFLENETV2K30 = ((8, 16, 6), (32, 512, 1024, 2048, 2048))
 
 
-def _conv_bn(cin: int, cout: int, kernel: int = 1, stride: int = 1, groups: int = 1, relu: bool = True) -> list:
-    layers = [nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+def _conv_bn(cin: int, cout: int, kernel: int = 1, stride: int = 1, groups: int = 1, relu: bool = True,
+             dilation: int = 1) -> list:
+    layers = [nn.Conv2d(cin, cout, kernel, stride, kernel // 2 * dilation, dilation, groups=groups, bias=False),
+              nn.BatchNorm2d(cout)]
     return layers + [nn.ReLU(inplace=True)] if relu else layers
 
 
@@ -37,14 +39,14 @@ def channel_shuffle(x: Tensor, groups: int = 2) -> Tensor:
 class ShuffleUnit(nn.Module):
     """One ShuffleNetV2 unit: ``first`` (a stage's first, ``stride``) transforms both halves."""
 
-    def __init__(self, cin: int, cout: int, first: bool, stride: int = 1, kernel: int = 5):
+    def __init__(self, cin: int, cout: int, first: bool, stride: int = 1, kernel: int = 5, dilation: int = 1):
         super().__init__()
         half = cout // 2
         self.first = first
-        self.branch1 = nn.Sequential(*_conv_bn(cin, cin, kernel, stride, cin, relu=False),
+        self.branch1 = nn.Sequential(*_conv_bn(cin, cin, kernel, stride, cin, False, dilation),
                                      *_conv_bn(cin, half)) if first else None
         self.branch2 = nn.Sequential(*_conv_bn(cin if first else half, half),
-                                     *_conv_bn(half, half, kernel, stride, half, relu=False), *_conv_bn(half, half))
+                                     *_conv_bn(half, half, kernel, stride, half, False, dilation), *_conv_bn(half, half))
 
     def forward(self, x: Tensor) -> Tensor:
         if self.branch1 is None:
@@ -58,23 +60,26 @@ class ShuffleUnit(nn.Module):
 class ShuffleNetV2K(nn.Module):
     """``repeats`` (3,) units per stage, ``widths`` (5,): input convolution, three stages, last 1x1.
 
-    Stride 16; ``out_channels`` = ``widths[-1]``. Input: normalised images (the network wrapping it
-    normalises)."""
+    Stride 16, or 8 with ``stage4_dilation`` > 1 (OpenPifPaf's ``--shufflenetv2k-stage4-dilation``: stage 4
+    keeps the resolution and dilates its depthwise kernels); ``out_channels`` = ``widths[-1]``. Input:
+    normalised images (the network wrapping it normalises)."""
 
-    def __init__(self, repeats=SHUFFLENETV2K16[0], widths=SHUFFLENETV2K16[1], kernel: int = 5):
+    def __init__(self, repeats=SHUFFLENETV2K16[0], widths=SHUFFLENETV2K16[1], kernel: int = 5,
+                 stage4_dilation: int = 1):
         super().__init__()
         if len(repeats) != 3 or len(widths) != 5:
             raise ValueError(f"ShuffleNetV2K takes 3 stage repeats and 5 widths, not {repeats} and {widths}")
         self.input_block = nn.Sequential(*_conv_bn(3, widths[0], 3, 2))
         stages, c = [], widths[0]
-        for n, cout in zip(repeats, widths[1:4]):
-            units = [ShuffleUnit(c, cout, True, 2, kernel)] + [ShuffleUnit(cout, cout, False, 1, kernel)
-                                                                for _ in range(n - 1)]
+        for n, cout, d in zip(repeats, widths[1:4], (1, 1, stage4_dilation)):
+            stride = 2 if d == 1 else 1
+            units = [ShuffleUnit(c, cout, True, stride, kernel, d)] + [ShuffleUnit(cout, cout, False, 1, kernel, d)
+                                                                       for _ in range(n - 1)]
             stages.append(nn.Sequential(*units))
             c = cout
         self.stage2, self.stage3, self.stage4 = stages
         self.conv5 = nn.Sequential(*_conv_bn(c, widths[4]))
-        self.out_channels, self.stride = widths[4], 16
+        self.out_channels, self.stride = widths[4], 16 if stage4_dilation == 1 else 8
 
     def forward(self, x: Tensor) -> Tensor:
         return self.conv5(self.stage4(self.stage3(self.stage2(self.input_block(x)))))
