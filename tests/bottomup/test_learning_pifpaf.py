@@ -70,7 +70,7 @@ def test_short_training_beats_the_untrained_network_and_the_prior(tmp_path):
     row = learn_paf(CPU_PRESET, 240, train, held_out, gt, seed=0, out=str(tmp_path))
     trained = _held_out_loss(load_model(tmp_path), batch)
     assert row["steps"] == 240
-    # measured (seed 0): untrained and prior printed by -s
+    # measured (seed 0, 1 thread, 68 CPU s): untrained 16623, prior 8678, trained 5327
     print(f"held-out loss: untrained {untrained:.0f}, prior {prior:.0f}, trained {trained:.0f}")
     assert trained < 0.9 * prior and trained < 0.8 * untrained
 
