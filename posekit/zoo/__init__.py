@@ -17,6 +17,9 @@ from .bottomup import OPENPOSE, OPENPOSE_TABLE, PART_FIELDS, SMALL_WIDTHS, openp
 from .centre_regression import CENTRE_REGRESSION, DEKR, DEKR_TABLE, SPM, dekr, spm
 from .heatmap import (CPM, CPN, HOURGLASS, HRNET, HRNET_TABLE, HRNET_TABLE_OTHERS, MMPOSE_SPEED, SIMPLEBASELINE,
                       cpm, cpn, hourglass, hrnet, simplebaseline)
+from .pifpaf import CPU_PRESET as PIFPAF_CPU_PRESET
+from .pifpaf import EVAL_DECODER, OPENPIFPAF_SIZES, OPENPIFPAF_TABLE, PIFPAF, SMALL_REPEATS, pifpaf
+from .pifpaf import SMALL_WIDTHS as PIFPAF_SMALL_WIDTHS
 from .regression import (DEEPPOSE, INTEGRAL, MMPOSE_DEEPPOSE, MMPOSE_IPR, MMPOSE_RLE, MMPOSE_SIMCC, RLE, SIMCC,
                          deeppose, integral_regression, rle, simcc)
 from .specs import resolve_skeleton, skeleton_spec
@@ -24,11 +27,11 @@ from .specs import resolve_skeleton, skeleton_spec
 __all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "skeleton_spec", "resolve_skeleton",
            "load_model", "resolve_model",
            "simplebaseline", "hrnet", "hourglass", "cpm", "cpn", "deeppose", "integral_regression", "rle", "simcc",
-           "openpose", "higherhrnet", "dekr", "spm", "CENTRE_PRESETS"]
+           "openpose", "pifpaf", "higherhrnet", "dekr", "spm", "CENTRE_PRESETS", "PIFPAF_PRESETS"]
 
 # builder name (as a checkpoint's spec records it) -> function
 BUILDERS: dict[str, Callable] = {f.__name__: f for f in (simplebaseline, hrnet, hourglass, cpm, cpn, deeppose,
-                                                        integral_regression, rle, simcc, openpose,
+                                                        integral_regression, rle, simcc, openpose, pifpaf,
                                                         higherhrnet, dekr, spm)}
 
 
@@ -219,9 +222,26 @@ CENTRE_PRESETS = [
     _centre("spm-small-160x160", spm, SPM, (160, 160), width=16, modules=(1, 1, 1), blocks=2, channels=32),
 ]
 
+
+def _pifpaf(name, input_size, published=None, **kw):
+    published = {**published, "source": OPENPIFPAF_TABLE} if published else {}
+    return Preset(name, partial(pifpaf, input_size=input_size, **kw), PIFPAF, PART_FIELDS, input_size, published)
+
+
+PIFPAF_PRESETS = [
+    # OpenPifPaf evaluates COCO with the long side at 641 (16 n + 1); posekit's codec uses 640
+    _pifpaf("pifpaf-shufflenetv2k16", (641, 641),
+            {"coco_val_ap": 68.1, "checkpoint_mb": OPENPIFPAF_SIZES["pifpaf-shufflenetv2k16"]}),
+    _pifpaf("pifpaf-shufflenetv2k30", (641, 641),
+            {"coco_val_ap": 71.8, "checkpoint_mb": OPENPIFPAF_SIZES["pifpaf-shufflenetv2k30"]},
+            repeats=(8, 16, 6), widths=(32, 512, 1024, 2048, 2048)),
+    # CPU-sized: ShuffleNetV2K with (2, 4, 2) units and widths about a fifth of K16's
+    _pifpaf(PIFPAF_CPU_PRESET, (160, 160), repeats=SMALL_REPEATS, widths=PIFPAF_SMALL_WIDTHS, decoder=EVAL_DECODER),
+]
+
 # The one table: every preset by name, in the survey's order within each family.
 PRESETS: dict[str, Preset] = {p.name: p for p in SIMPLEBASELINE_PRESETS + HEATMAP_PRESETS + REGRESSION_PRESETS
-                              + CENTRE_PRESETS + AE_PRESETS + BOTTOMUP_PRESETS}
+                              + CENTRE_PRESETS + AE_PRESETS + BOTTOMUP_PRESETS + PIFPAF_PRESETS}
 
 
 def build_model(name: str, **overrides):
