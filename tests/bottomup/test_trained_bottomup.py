@@ -101,7 +101,9 @@ def test_onnx_export_at_other_sizes_decodes_like_torch(memorised, tmp_path):
             assert r.shape == g.shape and np.abs(r - g).max() <= 1e-4 * max(np.abs(r).max(), 1.0), preset
         ref_people = model.codec.decode_image(tuple(torch.from_numpy(r[0]) for r in ref))
         ort_people = model.codec.decode_image(tuple(torch.from_numpy(g[0]) for g in got))
-        assert len(ort_people[0]) == len(ref_people[0]) > 0, (preset, size)
+        assert len(ort_people[0]) == len(ref_people[0]), (preset, size)
+        # at the training size the memorised people are there (at another size a stretched scene may hold none)
+        assert size != (w, h) or len(ref_people[0]) > 0, preset
         np.testing.assert_allclose(ort_people[0], ref_people[0], atol=1e-3)
         np.testing.assert_allclose(ort_people[1], ref_people[1], atol=1e-4)
 
