@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..skeletons import Skeleton
+from .model import BottomUpModel
 
 __all__ = ["AEModel", "tag_loss", "heatmap_loss", "scale_adaptive_target", "weight_adaptive_weight",
            "swahr_heatmap_loss", "PUSH_FACTOR", "PULL_FACTOR", "SWAHR_GAMMA"]
@@ -81,7 +82,7 @@ def swahr_heatmap_loss(pred: Tensor, scale: Tensor, target: Tensor, mask: Tensor
     return (err * m).mean(dim=(1, 2, 3)), (s ** 2 * m).mean(dim=(1, 2, 3))
 
 
-class AEModel(nn.Module):
+class AEModel(BottomUpModel):
     """``network`` (an :class:`~posekit.models.heads.higherhrnet.AENetwork`) + ``codec``
     (:class:`~posekit.codecs.associative_embedding.AECodec`) + ``skeleton``.
 
@@ -93,23 +94,13 @@ class AEModel(nn.Module):
 
     def __init__(self, network: nn.Module, codec, skeleton: Skeleton, spec: dict | None = None, swahr: bool = False,
                  push_factor: float = PUSH_FACTOR, pull_factor: float = PULL_FACTOR, flip_test: bool = False):
-        super().__init__()
+        super().__init__(network, codec, skeleton, spec)
         if network.num_keypoints != skeleton.num_keypoints:
             raise ValueError(f"network predicts {network.num_keypoints} keypoints; skeleton {skeleton.name} "
                              f"has {skeleton.num_keypoints}")
-        self.network, self.codec, self.skeleton = network, codec, skeleton
-        self.spec = dict(spec or {})
         self.swahr, self.push_factor, self.pull_factor, self.flip_test = swahr, push_factor, pull_factor, flip_test
-        self.num_keypoints = network.num_keypoints
         self.tag_dim = network.head.tag_dim
         self.flip_index = list(skeleton.flip_index())
-
-    @property
-    def input_size(self) -> tuple[int, int]:
-        return tuple(self.codec.input_size)
-
-    def forward(self, images: Tensor) -> list[Tensor]:
-        return self.network(images)
 
     def loss(self, output: list[Tensor], batch: dict) -> Tensor:
         k = self.num_keypoints

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from ..skeletons import Skeleton
+from .model import BottomUpModel
 from .rescore import RescoreNet
 
 __all__ = ["DEKRModel", "dekr_loss", "smooth_l1"]
@@ -39,40 +40,24 @@ def dekr_loss(heatmaps: Tensor, offsets: Tensor, batch: dict, heatmap_factor: fl
     return heatmap_factor * heat + offset_factor * off
 
 
-class DEKRModel(nn.Module):
+class DEKRModel(BottomUpModel):
     """``network`` (:class:`~posekit.models.heads.dekr.DEKRNetwork`) + ``codec``
     (:class:`~posekit.codecs.dekr.DEKRCodec`) + ``skeleton`` (+ ``rescorer``); ``spec`` rebuilds it."""
 
     def __init__(self, network: nn.Module, codec, skeleton: Skeleton, spec: dict | None = None,
                  heatmap_factor: float = 1.0, offset_factor: float = 0.03):
-        super().__init__()
+        super().__init__(network, codec, skeleton, spec)
         if network.num_keypoints != skeleton.num_keypoints or codec.num_keypoints != skeleton.num_keypoints:
             raise ValueError(f"network predicts {network.num_keypoints} keypoints, codec {codec.num_keypoints}; "
                              f"skeleton {skeleton.name} has {skeleton.num_keypoints}")
-        self.network, self.codec, self.skeleton = network, codec, skeleton
         self.rescorer = RescoreNet(skeleton)
-        self.spec = dict(spec or {})
         self.heatmap_factor, self.offset_factor = heatmap_factor, offset_factor
-        self.stride, self.num_keypoints = network.stride, network.num_keypoints
-
-    @property
-    def input_size(self) -> tuple[int, int]:
-        return tuple(self.codec.input_size)
-
-    def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        return self.network(images)
 
     def loss(self, output, batch: dict) -> Tensor:
         return dekr_loss(output[0], output[1], batch, self.heatmap_factor, self.offset_factor)
-
-    def fields(self, output) -> tuple[Tensor, ...]:
-        """The tensors the decoder reads (an exported network's outputs): (heatmaps, offsets)."""
-        return tuple(output)
 
     @torch.no_grad()
     def predict_inputs(self, images: Tensor) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per input image: the codec's people (keypoints (M, K, 2) in input pixels, scores (M, K),
         person scores (M,)), rescored when the rescorer is trained."""
-        fields = self.fields(self(images))
-        found = [self.codec.decode_image(tuple(f[i] for f in fields)) for i in range(len(images))]
-        return [self.rescorer.rescore(*people) for people in found]
+        return [self.rescorer.rescore(*people) for people in super().predict_inputs(images)]

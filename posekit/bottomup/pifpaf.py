@@ -18,12 +18,12 @@ divided by the batch size, with weight 1 each (OpenPifPaf's default, no auto-tun
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..skeletons import Skeleton
+from .model import BottomUpModel
 
 __all__ = ["PifPafNetwork", "PifPafModel", "pifpaf_loss", "focal_bce", "laplace_nll", "relative_l1", "activate"]
 
@@ -94,30 +94,20 @@ def pifpaf_loss(cif: Tensor, caf: Tensor, cif_target: Tensor, caf_target: Tensor
     return total / n
 
 
-class PifPafModel(nn.Module):
+class PifPafModel(BottomUpModel):
     """``network`` (:class:`PifPafNetwork`) + ``codec`` (:class:`~posekit.codecs.pifpaf.PifPafCodec`) +
     ``skeleton``; ``spec`` rebuilds it from a checkpoint. The bottom-up model contract of
     :mod:`posekit.codecs.contract`."""
 
     def __init__(self, network: nn.Module, codec, skeleton: Skeleton, spec: dict | None = None):
-        super().__init__()
+        super().__init__(network, codec, skeleton, spec)
         if network.num_keypoints != skeleton.num_keypoints or network.num_limbs != len(codec.limbs):
             raise ValueError(f"network predicts {network.num_keypoints} keypoints and {network.num_limbs} limbs; "
                              f"skeleton {skeleton.name} has {skeleton.num_keypoints} and {len(codec.limbs)}")
         if network.stride != codec.stride:
             raise ValueError(f"network stride {network.stride}, codec stride {codec.stride}")
-        self.network, self.codec, self.skeleton = network, codec, skeleton
-        self.spec = dict(spec or {})
-        self.stride, self.num_keypoints, self.num_limbs = network.stride, network.num_keypoints, network.num_limbs
+        self.num_limbs = network.num_limbs
         self.bmin = codec.bmin / codec.stride                    # grid cells
-
-    @property
-    def input_size(self) -> tuple[int, int]:
-        """(W, H) of the training input (any multiple of 16 works at inference)."""
-        return tuple(self.codec.input_size)
-
-    def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        return self.network(images)
 
     def loss(self, output, batch: dict) -> Tensor:
         cif, caf = output
@@ -128,9 +118,3 @@ class PifPafModel(nn.Module):
         cif, caf = activate(*output, self.bmin)
         return cif.flatten(1, 2), caf.flatten(1, 2)
 
-    @torch.no_grad()
-    def predict_inputs(self, images: Tensor) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per input image of the batch (N, 3, H, W), RGB 0..255: the codec's people
-        (keypoints (M, K, 2) in input pixels, scores (M, K), person scores (M,))."""
-        fields = self.fields(self(images))
-        return [self.codec.decode_image(tuple(f[i] for f in fields)) for i in range(len(images))]

@@ -8,12 +8,11 @@ DEKR (:mod:`posekit.bottomup.dekr`), whose offsets are the same kind of field in
 """
 from __future__ import annotations
 
-import numpy as np
-import torch
 from torch import Tensor, nn
 
 from ..skeletons import Skeleton
 from .dekr import smooth_l1
+from .model import BottomUpModel
 
 __all__ = ["SPMModel", "spm_loss"]
 
@@ -26,36 +25,18 @@ def spm_loss(root: Tensor, displacements: Tensor, batch: dict, displacement_fact
     return r + displacement_factor * d
 
 
-class SPMModel(nn.Module):
+class SPMModel(BottomUpModel):
     """``network`` (:class:`~posekit.models.heads.dekr.DEKRNetwork` with an
     :class:`~posekit.models.heads.spm.SPMHead`) + ``codec`` (:class:`~posekit.codecs.spm.SPMCodec`) + ``skeleton``."""
 
     def __init__(self, network: nn.Module, codec, skeleton: Skeleton, spec: dict | None = None,
                  displacement_factor: float = 0.03):
-        super().__init__()
+        super().__init__(network, codec, skeleton, spec)
         if network.num_keypoints != skeleton.num_keypoints or codec.num_keypoints != skeleton.num_keypoints:
             raise ValueError(f"network predicts {network.num_keypoints} keypoints, codec {codec.num_keypoints}; "
                              f"skeleton {skeleton.name} has {skeleton.num_keypoints}")
-        self.network, self.codec, self.skeleton = network, codec, skeleton
-        self.spec = dict(spec or {})
         self.displacement_factor = displacement_factor
-        self.stride, self.num_keypoints = network.stride, network.num_keypoints
-
-    @property
-    def input_size(self) -> tuple[int, int]:
-        return tuple(self.codec.input_size)
-
-    def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        return self.network(images)
 
     def loss(self, output, batch: dict) -> Tensor:
         return spm_loss(output[0], output[1], batch, self.displacement_factor)
 
-    def fields(self, output) -> tuple[Tensor, ...]:
-        """The tensors the decoder reads (an exported network's outputs): (root map, displacements)."""
-        return tuple(output)
-
-    @torch.no_grad()
-    def predict_inputs(self, images: Tensor) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        fields = self.fields(self(images))
-        return [self.codec.decode_image(tuple(f[i] for f in fields)) for i in range(len(images))]

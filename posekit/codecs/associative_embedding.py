@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .grid import cell_mask, check_grid, grid_size
+
 __all__ = ["AECodec", "COCO_JOINT_ORDER"]
 
 # HigherHRNet's ``joint_order`` for COCO (lib/core/group.py): head, shoulders, elbows... with the hips
@@ -75,10 +77,8 @@ class AECodec:
     grouping: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        w, h = self.input_size
         for s in self.strides:
-            if w % s or h % s:
-                raise ValueError(f"input size {w}x{h} is not a multiple of the stride {s}")
+            check_grid(self.input_size, s)
 
     @property
     def tag_stride(self) -> int:
@@ -86,7 +86,7 @@ class AECodec:
 
     def map_size(self, stride: int) -> tuple[int, int]:
         """(W, H) of the grid at ``stride``."""
-        return self.input_size[0] // stride, self.input_size[1] // stride
+        return grid_size(self.input_size, stride)
 
     def to_grid(self, keypoints: np.ndarray, stride: int) -> np.ndarray:
         """Input pixels -> grid cells at ``stride`` (cell centres at integers)."""
@@ -132,13 +132,7 @@ class AECodec:
 
     def loss_mask(self, mask: np.ndarray | None, stride: int) -> np.ndarray:
         """(h, w) the fraction of each cell's input pixels whose loss counts (all 1 without ``mask``)."""
-        w, h = self.map_size(stride)
-        if mask is None:
-            return np.ones((h, w), np.float32)
-        m = np.asarray(mask, np.float32)
-        if m.shape != (self.input_size[1], self.input_size[0]):
-            raise ValueError(f"mask is {m.shape[1]}x{m.shape[0]}, the input {self.input_size[0]}x{self.input_size[1]}")
-        return m.reshape(h, stride, w, stride).mean(axis=(1, 3))
+        return cell_mask(mask, self.input_size, stride)
 
     def encode_image(self, keypoints: np.ndarray, visible: np.ndarray, mask: np.ndarray | None = None) -> dict:
         """Targets of one image: ``heatmaps_r`` (K, h_r, w_r) and ``mask_r`` (h_r, w_r) float32 for each

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .centre_nms import centre_peaks, pose_nms
+from .grid import cell_mask, check_grid, grid_size
 
 __all__ = ["DEKRCodec", "person_centres", "cell_mask", "to_numpy"]
 
@@ -50,17 +51,6 @@ def person_centres(keypoints: np.ndarray, labelled: np.ndarray) -> tuple[np.ndar
     n = labelled.sum(1)
     centre = (keypoints * labelled[..., None]).sum(1) / np.maximum(n, 1)[:, None]
     return centre, n > 0
-
-
-def cell_mask(mask: np.ndarray | None, input_size: tuple[int, int], stride: int) -> np.ndarray:
-    """(h, w) the fraction of each cell's input pixels whose loss counts (all 1 without ``mask``)."""
-    w, h = input_size[0] // stride, input_size[1] // stride
-    if mask is None:
-        return np.ones((h, w), np.float32)
-    m = np.asarray(mask, np.float32)
-    if m.shape != (input_size[1], input_size[0]):
-        raise ValueError(f"mask is {m.shape[1]}x{m.shape[0]}, the input {input_size[0]}x{input_size[1]}")
-    return m.reshape(h, stride, w, stride).mean(axis=(1, 3))
 
 
 @dataclass(frozen=True)
@@ -86,14 +76,12 @@ class DEKRCodec:
     nms_joints: int = 8
 
     def __post_init__(self) -> None:
-        w, h = self.input_size
-        if w % self.stride or h % self.stride:
-            raise ValueError(f"input size {w}x{h} is not a multiple of the stride {self.stride}")
+        check_grid(self.input_size, self.stride)
 
     @property
     def map_size(self) -> tuple[int, int]:
         """(W, H) of the output grid."""
-        return self.input_size[0] // self.stride, self.input_size[1] // self.stride
+        return grid_size(self.input_size, self.stride)
 
     def to_cells(self, points: np.ndarray) -> np.ndarray:
         """Input pixels -> output cells (cell ``j`` centred at input ``stride j + (stride - 1) / 2``)."""

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .grid import cell_mask, check_grid, grid_size
+
 __all__ = ["PAFCodec"]
 
 
@@ -60,14 +62,12 @@ class PAFCodec:
     grouping: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        w, h = self.input_size
-        if w % self.stride or h % self.stride:
-            raise ValueError(f"input size {w}x{h} is not a multiple of the stride {self.stride}")
+        check_grid(self.input_size, self.stride)
 
     @property
     def map_size(self) -> tuple[int, int]:
         """(W, H) of the output grid."""
-        return self.input_size[0] // self.stride, self.input_size[1] // self.stride
+        return grid_size(self.input_size, self.stride)
 
     @property
     def num_limbs(self) -> int:
@@ -113,13 +113,7 @@ class PAFCodec:
 
     def loss_mask(self, mask: np.ndarray | None) -> np.ndarray:
         """(h, w) the fraction of each cell's input pixels whose loss counts (all 1 without ``mask``)."""
-        w, h = self.map_size
-        if mask is None:
-            return np.ones((h, w), np.float32)
-        m = np.asarray(mask, np.float32)
-        if m.shape != (self.input_size[1], self.input_size[0]):
-            raise ValueError(f"mask is {m.shape[1]}x{m.shape[0]}, the input {self.input_size[0]}x{self.input_size[1]}")
-        return m.reshape(h, self.stride, w, self.stride).mean(axis=(1, 3))
+        return cell_mask(mask, self.input_size, self.stride)
 
     def encode_image(self, keypoints: np.ndarray, visible: np.ndarray, mask: np.ndarray | None = None) -> dict:
         """Targets of one image: ``heatmaps`` (K+1, h, w) with the background last, ``pafs`` (2L, h, w)

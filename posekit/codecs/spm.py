@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .centre_nms import centre_peaks, pose_nms
-from .dekr import cell_mask, to_numpy
+from .dekr import to_numpy
+from .grid import cell_mask, check_grid, grid_size
 
 __all__ = ["SPMCodec", "skeleton_tree", "torso_joints", "root_positions"]
 
@@ -117,13 +118,12 @@ class SPMCodec:
     nms_joints: int = 8
 
     def __post_init__(self) -> None:
-        w, h = self.input_size
-        if w % self.stride or h % self.stride:
-            raise ValueError(f"input size {w}x{h} is not a multiple of the stride {self.stride}")
+        check_grid(self.input_size, self.stride)
 
     @property
     def map_size(self) -> tuple[int, int]:
-        return self.input_size[0] // self.stride, self.input_size[1] // self.stride
+        """(W, H) of the output grid."""
+        return grid_size(self.input_size, self.stride)
 
     @property
     def tree(self) -> tuple[np.ndarray, tuple[int, ...]]:
