@@ -12,7 +12,6 @@ tests/bottomup/test_ae_learning.py's slow bar is set from the minimum.
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -32,11 +31,9 @@ def _run(args: tuple[int, int, str]) -> dict:
 
 
 def main() -> None:
-    import numpy as np
-
     from posekit.fileio import write_json
     from posekit.zoo.associative_embedding import CPU_PRESET, PROOF_STEPS
-    from posekit.zoo.learning_paf import SCENES, SIZE
+    from posekit.zoo.learning_paf import proof_summary, report_seeds
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -47,17 +44,9 @@ def main() -> None:
     a = p.parse_args()
     with ProcessPoolExecutor(a.jobs) as pool:
         rows = list(pool.map(_run, [(s, a.steps, a.preset) for s in a.seeds]))
-    ap = np.array([r["AP"] for r in rows])
-    summary = {"preset": a.preset, "input": list(SIZE), "scenes": SCENES, "steps": a.steps, "seeds": a.seeds,
-               "AP": {"mean": round(float(ap.mean()), 4), "min": round(float(ap.min()), 4),
-                      "max": round(float(ap.max()), 4), "spread": round(float(ap.max() - ap.min()), 4)},
-               "cpu_minutes_max": round(max(r["cpu_minutes"] for r in rows), 2), "parallel_jobs": a.jobs,
-               "machine": platform.processor() or platform.machine(), "runs": rows}
+    summary = proof_summary(a.preset, rows, a.steps, a.jobs)
     write_json(a.out, summary, indent=True)
-    for r in rows:
-        print(f"seed {r['seed']}: AP {r['AP']:.4f} (untrained {r['untrained_AP']:.4f}), AP50 {r['AP50']:.4f}, "
-              f"{r['cpu_minutes']:.1f} CPU min")
-    print(f"AP mean {ap.mean():.4f}, min {ap.min():.4f}, max {ap.max():.4f}; wrote {a.out}")
+    report_seeds(summary, a.out)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import numpy as np
 from ..engine.config import TrainConfig
 from ..topdown.transforms import RandomAugment
 
-__all__ = ["synthetic_scenes", "learn_paf", "proof_run", "ground_truth_ap", "PAF_AUGMENT", "SCENES", "PRESET", "SIZE", "STEPS"]
+__all__ = ["synthetic_scenes", "learn_paf", "proof_run", "ground_truth_ap", "proof_summary", "report_seeds", "PAF_AUGMENT", "SCENES", "PRESET", "SIZE", "STEPS"]
 
 PAF_AUGMENT = RandomAugment(flip_prob=0.0, scale_factor=0.25, rotation_factor=10.0, rotation_prob=0.5,
                             half_body_prob=0.0)
@@ -123,3 +123,25 @@ def ground_truth_ap(held_out_scenes: int = 100) -> float:
         back = invert_affine(item["matrix"])
         found.append((kp @ back[:, :2].T + back[:, 2], ks, ps))
     return float(evaluate_coco(gt, coco_records(held_out, found)).summary()["AP"])
+
+
+def proof_summary(preset: str, rows: list[dict], steps: int, jobs: int, **extra) -> dict:
+    """The JSON a bottom-up learning-proof bench writes: the runs of several seeds, AP's mean, min,
+    max and spread, the scenes, the largest CPU time and the machine; ``extra`` adds fields."""
+    import platform
+
+    ap = np.array([r["AP"] for r in rows])
+    return {"preset": preset, "input": list(SIZE), "scenes": SCENES, "steps": steps, "seeds": [r["seed"] for r in rows],
+            "AP": {"mean": round(float(ap.mean()), 4), "min": round(float(ap.min()), 4),
+                   "max": round(float(ap.max()), 4), "spread": round(float(ap.max() - ap.min()), 4)},
+            **extra, "cpu_minutes_max": round(max(r["cpu_minutes"] for r in rows), 2), "parallel_jobs": jobs,
+            "machine": platform.processor() or platform.machine(), "runs": rows}
+
+
+def report_seeds(summary: dict, out) -> None:
+    """One line per seed and the summary line, as the benches print them."""
+    for r in summary["runs"]:
+        print(f"seed {r['seed']}: AP {r['AP']:.4f} (untrained {r['untrained_AP']:.4f}), AP50 {r['AP50']:.4f}, "
+              f"{r['cpu_minutes']:.1f} CPU min")
+    ap = summary["AP"]
+    print(f"AP mean {ap['mean']:.4f}, min {ap['min']:.4f}, max {ap['max']:.4f}; wrote {out}")
