@@ -57,13 +57,21 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "bottomup_synthetic.json"))
     a = p.parse_args()
     runs = [(n, a.steps, a.seed) for n in a.presets]
+    rows: list[dict] = []
+
+    def save() -> None:  # after every preset: a long run stopped part-way keeps what it measured
+        write_json(a.out, {"steps": a.steps, "seed": a.seed, "batch_size": 8, "parallel_jobs": a.jobs,
+                           "machine": platform.processor() or platform.machine(), "rows": rows}, indent=True)
+
     if a.jobs == 1:
-        rows = [_run(r) for r in runs]
+        for r in runs:
+            rows.append(_run(r))
+            save()
     else:
         with ProcessPoolExecutor(a.jobs) as pool:
-            rows = list(pool.map(_run, runs))
-    write_json(a.out, {"steps": a.steps, "seed": a.seed, "batch_size": 8, "parallel_jobs": a.jobs,
-                       "machine": platform.processor() or platform.machine(), "rows": rows}, indent=True)
+            for row in pool.map(_run, runs):
+                rows.append(row)
+                save()
     print(table(rows))
     print(f"wrote {a.out}")
 
