@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("video",),
     ("zoo",),
     ("estimators",),
-    ("commands", "cli", "__main__"),
+    ("commands", "serve", "cli", "__main__"),
 ]
 LAYER = {part: i for i, parts in enumerate(LAYERS) for part in parts}
 
