@@ -164,6 +164,7 @@ def create_app(config: ServeConfig | None = None):
         name = registry.check(model or (TRACK_MODEL if TRACK_MODEL in registry.allowed else None))
         slot = job_admission.enter()
         store: JobStore = state["jobs"]
+        future = None
         try:
             data, _ = await upload_bytes(request, config.max_upload_bytes)
             if not data:
@@ -177,10 +178,10 @@ def create_app(config: ServeConfig | None = None):
             store.write(job_id, frames=frames, fps=fps, model=name)
             future = state["jobs_executor"].submit(track_video, store, job_id, path, lambda: registry.get(name)[0],
                                                    fps, config.max_video_frames)
-        except BaseException:
-            slot.leave()
-            raise
-        future.add_done_callback(lambda f: slot.leave())
+            future.add_done_callback(lambda f: slot.leave())  # the job holds the slot until it ends
+        finally:
+            if future is None:  # refused or failed before the job started: give the slot back, error goes on
+                slot.leave()
         return {"id": job_id, "status": "queued", "url": f"/v1/jobs/{job_id}", "frames": frames, "model": name}
 
     @app.get("/v1/jobs/{id}", summary="a tracking job's progress, and its tracks.json records once done")
