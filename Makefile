@@ -39,8 +39,10 @@ demo: setup
 	$(BIN)/posekit infer $(DEMO_IMAGE) --out $(DEMO_OUT)
 	@echo "keypoints: $(DEMO_OUT)/results.json   overlay: $(DEMO_OUT)/overlays/"
 
+# two pytest-xdist workers, a test file each at a time (the CI machine has 2 cores; 1: one process)
+TEST_WORKERS ?= 2
 test: setup reference
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-slow: setup reference
 	$(BIN)/python -m pytest -q -m slow

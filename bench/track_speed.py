@@ -9,6 +9,10 @@ frames/s, tracks and people per frame only.
     python bench/track_speed.py                      # every detector choice, 3 clips, 40 frames each
     python bench/track_speed.py --detectors blazepose+ssd --clips 1
 
+Modes after "@", comma-separated: detectN (detect every N frames), backN (follow new tracks back N
+frames), keep (detection frames keep the followed people), accurate (BlazePose tiles), keyframesN.
+"blazepose+ssd@detect4,back24,keep" is what `posekit track` runs by default.
+
 "openpose" is the bottom-up Lightweight OpenPose (no detector; "openpose@h256": input height 256,
 "openpose@min6": people with 6 keypoints or more).
 
@@ -32,8 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 REAL = ROOT / "data/mmpose_tests/posetrack18/videos/000001_mpiinew_test/000001_mpiinew_test.mp4"
-CHOICES = ["openpose", "openpose@h256", "blazepose", "blazepose@detect4", "ssd@detect4", "blazepose+ssd", "blazepose+ssd@detect4",
-           "blazepose+ssd@detect8", "blazepose+ssd@accurate,detect4"]
+CHOICES = ["openpose", "openpose@h256", "blazepose", "blazepose@detect4", "ssd@detect4", "blazepose+ssd",
+           "blazepose+ssd@detect4", "blazepose+ssd@detect8", "blazepose+ssd+openpose@detect4",
+           "blazepose+ssd@detect4,back24", "blazepose+ssd@detect4,keep", "blazepose+ssd@detect4,back24,keep",
+           "blazepose+ssd+openpose@detect4,back24,keep", "blazepose+ssd@accurate,detect4"]
 
 
 def clips(n: int, frames: int, width: int, height: int, people: int, seed: int):
@@ -61,7 +67,9 @@ def tracker_for(choice: str):
     est = posekit.load("blazepose-full", detector=detector, detector_threshold=threshold, **options)
     keyframes = next((int(m[9:]) for m in modes if m.startswith("keyframes")), 1)
     detect = next((int(m[6:]) for m in modes if m.startswith("detect")), 1)
-    return est, TrackingOptions(keyframe_interval=keyframes, detect_interval=detect)
+    back = next((int(m[4:]) for m in modes if m.startswith("back")), 0)
+    return est, TrackingOptions(keyframe_interval=keyframes, detect_interval=detect, backtrack=back,
+                                keep_followed="keep" in modes)
 
 
 def run(est, options, frames):

@@ -15,8 +15,9 @@ A zoo preset named without weights is refused: posekit never runs random weights
 downloads nothing.
 
 Detectors (``detector=``): ``"blazepose"`` (BlazePose's own), ``"ssd"`` (the person SSD shipped
-with posekit), ``"gt"`` (the boxes of ``gt=``), a COCO detections JSON file, or a union
-``"A+B"`` whose duplicates are removed by box NMS.
+with posekit), ``"openpose"`` (the boxes of the people Lightweight OpenPose finds, at input height
+256; ``"openpose@h368"`` sets it), ``"gt"`` (the boxes of ``gt=``), a COCO detections JSON file, or a
+union ``"A+B"`` whose duplicates are removed by box NMS.
 """
 from __future__ import annotations
 
@@ -73,6 +74,14 @@ def _detector_part(part: str, gt=None, backend: str = "torch", score_threshold: 
 
         return PersonSSD(backend=backend) if score_threshold is None else \
             PersonSSD(backend=backend, score_threshold=score_threshold)
+    if part.startswith("openpose"):  # "openpose" or "openpose@h256": Lightweight OpenPose's people as boxes
+        from .bottomup.openpose import OpenPose, OpenPoseConfig
+        from .topdown.detectors import PoseBoxes
+
+        _, _, height = part.partition("@h")
+        if height and not height.isdigit():
+            raise ModelError(f"detector {part!r}: give the input height as openpose@h256")
+        return PoseBoxes(OpenPose(OpenPoseConfig(heights=(int(height or 256),)), backend=backend))
     if part == "gt":
         if gt is None:
             raise ModelError("--detector gt needs the ground truth (--gt)")
@@ -88,8 +97,8 @@ def _detector_part(part: str, gt=None, backend: str = "torch", score_threshold: 
         if problems:
             raise ValidationError(problems)
         return GivenBoxes.from_records(records, source=part)
-    raise ModelError(f"unknown detector {part!r}: use blazepose, ssd, gt, a COCO detections .json file, "
-                     "or a union such as blazepose+ssd")
+    raise ModelError(f"unknown detector {part!r}: use blazepose, ssd, openpose, gt, a COCO detections .json "
+                     "file, or a union such as blazepose+ssd")
 
 
 def make_detector(spec: str, gt=None, backend: str = "torch", score_threshold: float | None = None,

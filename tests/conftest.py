@@ -8,6 +8,12 @@ from pathlib import Path
 
 import pytest
 
+# `make test` runs the suite in two pytest-xdist workers (one a core): each worker, and the CLI
+# processes its tests start, computes on one thread, so two workers do not fight over two cores.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 # independent references (pycocotools AP, OpenVINO runs) importable by name from every test folder
 sys.path.insert(0, str(ROOT / "tests" / "reference"))

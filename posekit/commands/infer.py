@@ -47,7 +47,8 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=None,
                    help="openpose-lightweight (default, bottom-up), blazepose-full (top-down; the default when "
                         "--detector is given), a run folder of posekit train, or a .safetensors checkpoint")
-    p.add_argument("--detector", help="person detector of a top-down model: blazepose, ssd, gt, DETS.json or a "
+    p.add_argument("--detector", help="person detector of a top-down model: blazepose, ssd, openpose (its people's "
+                                      "boxes; openpose@h368 sets the input height), gt, DETS.json or a "
                                       "union such as blazepose+ssd (default: blazepose+ssd for blazepose-full, ssd "
                                       "for trained models; openpose-lightweight takes none)")
     p.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch")

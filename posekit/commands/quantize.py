@@ -24,6 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--samples", type=int, default=64, help="calibration inputs to use at most")
     p.add_argument("--include-head", action="store_true",
                    help="quantize the output head too (by default it stays float: small heatmap peaks survive)")
+    p.add_argument("--activations", choices=("uint8", "int8"), default="uint8",
+                   help="8-bit activation type (default uint8: onnxruntime's fast u8 x s8 kernels on x86)")
 
 
 def calibration_inputs(source: str, model, images: str | None, limit: int) -> tuple[list, list[str]]:
@@ -101,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     inputs, skipped = calibration_inputs(args.calibration, model, args.images, args.samples)
     for line in skipped:
         print(f"posekit quantize: skipped {line}", file=sys.stderr)
-    info = quantize_int8(args.model, args.out, inputs, args.include_head, args.calibration)
+    info = quantize_int8(args.model, args.out, inputs, args.include_head, args.calibration, args.activations)
     size = Path(args.out).stat().st_size / 1e6
     print(f"wrote {args.out} ({size:.1f} MB): int8 QDQ from {info['samples']} calibration inputs, "
           f"head in {info['head']} ({len(info['float_nodes'])} float nodes)")

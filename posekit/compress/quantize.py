@@ -4,8 +4,14 @@
 "Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only Inference",
 CVPR 2018: affine int8 with a scale and zero point per tensor, per output channel for weights):
 int8 weights (symmetric, per channel: every convolution, depthwise ones included, since one scale
-per depthwise layer loses the small channels) and int8 activations (asymmetric, min-max ranges
-from the calibration inputs). The **output head** (the convolutions that write the graph's
+per depthwise layer loses the small channels) and 8-bit activations (asymmetric, min-max ranges
+from the calibration inputs), unsigned by default (``activations="uint8"``): onnxruntime's x86
+kernels multiply u8 activations by s8 weights (VPMADDUBSW / VNNI), and s8 x s8 takes a slower path.
+Transposed convolutions stay in float: onnxruntime has no integer kernel for them on the CPU, and a
+quantize-dequantize pair around a float ConvTranspose only adds work. Measured on this project's
+2-core machine (SimpleBaseline-R18 at 128x96, batch 1, onnxruntime, ``bench/compression.py``):
+s8 activations with the deconvolutions quantized ran 0.8x the speed of fp32; u8 with them in float,
+1.8x. The **output head** (the convolutions that write the graph's
 outputs) stays in float by default: a heatmap's small peaks and a field's fine values fall below
 one int8 step of the layer's range, which is where quantized pose models are reported to collapse;
 ``include_head=True`` quantizes it too. Decoding always runs in float on the outputs.
@@ -135,9 +141,10 @@ def _with_metadata(proto, meta: dict[str, str], extra: dict) -> None:
 
 
 def quantize_int8(source: str | os.PathLike, out: str | os.PathLike, calibration: Iterable[np.ndarray],
-                  include_head: bool = False, source_name: str = "calibration") -> dict:
+                  include_head: bool = False, source_name: str = "calibration", activations: str = "uint8") -> dict:
     """int8 QDQ ``source`` -> ``out`` with activation ranges from ``calibration`` (arrays (1, 3, H, W)
-    as the network takes them). Returns what was done (``samples``, ``head``, excluded nodes)."""
+    as the network takes them). ``activations``: ``"uint8"`` (the fast x86 path) or ``"int8"``.
+    Returns what was done (``samples``, ``head``, excluded nodes)."""
     import onnx
     from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
                                           quantize_static)
@@ -149,6 +156,8 @@ def quantize_int8(source: str | os.PathLike, out: str | os.PathLike, calibration
         raise InputError(f"{source_name}: no usable calibration input (no readable image or person crop)")
     model = onnx.load(str(source))
     _named(model)
+    if activations not in ("uint8", "int8"):
+        raise ModelError(f"activations must be uint8 or int8, not {activations!r}")
     excluded = [] if include_head else head_nodes(model)
     input_name = model.graph.input[0].name
 
@@ -167,12 +176,15 @@ def quantize_int8(source: str | os.PathLike, out: str | os.PathLike, calibration
         # initializers, batch norms fold), so every convolution quantizes
         quant_pre_process(str(named), str(prepared), skip_symbolic_shape=True)
         target = Path(tmp) / "int8.onnx"
+        ops = sorted({n.op_type for n in onnx.load(str(prepared)).graph.node} - {"ConvTranspose"})
         quantize_static(str(prepared), str(target), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=excluded,
+                        activation_type=QuantType.QUInt8 if activations == "uint8" else QuantType.QInt8,
+                        weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax,
+                        nodes_to_exclude=excluded, op_types_to_quantize=ops,
                         extra_options={"ActivationSymmetric": False, "WeightSymmetric": True})
         proto = onnx.load(str(target))
-    info = {"format": "QDQ", "weights": "int8, symmetric, per output channel", "activations": "int8, min-max",
+    info = {"format": "QDQ", "weights": "int8, symmetric, per output channel", "activations": f"{activations}, min-max",
+            "float_ops": ["ConvTranspose"],
             "head": "int8" if include_head else "float", "float_nodes": excluded, "samples": len(samples),
             "calibration": source_name}
     _with_metadata(proto, meta, info)

@@ -89,7 +89,7 @@ def track_video(store: JobStore, job_id: str, video: Path, load_estimator, fps: 
     becomes the job's one-line error."""
     from dataclasses import replace
 
-    from ..commands.track import DETECT_INTERVAL
+    from ..commands.track import BACKTRACK, DETECT_INTERVAL
     from ..data.results import keypoints_as, results_to_records
     from ..data.video import read_frames
     from ..skeletons import get_skeleton
@@ -114,7 +114,8 @@ def track_video(store: JobStore, job_id: str, video: Path, load_estimator, fps: 
             return replace(result, keypoints=kp, keypoint_scores=ks, skeleton=skeleton.name, views=keep)
 
         follow = getattr(estimator, "follow", None)
-        options = TrackingOptions(smooth="one-euro", detect_interval=DETECT_INTERVAL, fps=fps)
+        options = TrackingOptions(smooth="one-euro", detect_interval=DETECT_INTERVAL, fps=fps, backtrack=BACKTRACK,
+                                  keep_followed=True)
         start = time.perf_counter()
         results, runs = track_frames(frames(), lambda f, t: as_output(estimator.predict(f, image_id=t)), options,
                                      (lambda f, t, last: as_output(follow(f, last, image_id=t))) if follow else None)

@@ -71,6 +71,25 @@ class GivenBoxes:
         return boxes[keep][order], scores[keep][order]
 
 
+class PoseBoxes:
+    """A multi-person pose estimator used as a person detector: the box and score of each person
+    it finds. A bottom-up model (OpenPose's part fields) sees people from their limbs, so it finds
+    people turned away or small that a face-driven or full-body box detector scores low."""
+
+    def __init__(self, estimator, min_score: float = 0.0, min_keypoints: int = 4):
+        self.estimator, self.min_score, self.min_keypoints = estimator, min_score, min_keypoints
+
+    def __call__(self, image, image_id=None, file_name=None) -> tuple[np.ndarray, np.ndarray]:
+        r = self.estimator.predict(image, image_id=image_id if image_id is not None else 0)
+        if not len(r):
+            return _empty()
+        boxes, scores = np.asarray(r.boxes, np.float64).reshape(-1, 4), np.asarray(r.scores, np.float64)
+        seen = np.count_nonzero(np.asarray(r.keypoint_scores) > 0, axis=1)
+        keep = (scores >= self.min_score) & (seen >= self.min_keypoints) & (boxes[:, 2:] > 0).all(axis=1)
+        order = np.argsort(-scores[keep], kind="stable")
+        return boxes[keep][order], scores[keep][order]
+
+
 class DetectorUnion:
     """Several detectors' boxes together, duplicates removed by box NMS at ``iou_threshold``.
 

@@ -13,6 +13,8 @@ from typing import Callable, Iterable, Literal
 import numpy as np
 
 from ..structures import PoseResult
+from ..geometry import box_iou
+from .backtrack import Backtracker, append_person
 from .keyframes import FlowPropagator
 from .smoothing import OneEuroFilter, jitter, savgol
 from .tracking import PoseTracker, TrackerConfig, apply_backfill
@@ -26,11 +28,19 @@ class TrackingOptions:
     between. ``detect_interval``: the person detector runs every D frames; between, each
     person's crop comes from their pose in the previous frame (MediaPipe's tracking mode, and
     the detect-then-track loop of top-down trackers such as Xiao et al. 2018); people who appear
-    are found at the next detection."""
+    are found at the next detection. ``backtrack``: a track born at frame t is followed backwards
+    through up to this many earlier frames (:mod:`posekit.video.backtrack`; 0: off), so a person
+    the detector found late is not lost in the frames before. ``keep_followed``: at a detection
+    frame the people followed from the previous frame are kept, and the detector only adds people
+    no followed box overlaps (box IoU above 0.5): a detection frame no longer swaps a good
+    followed pose for a worse detected one (with ``detect_interval`` > 1: detecting in every frame
+    asks for the detector's people alone)."""
 
     smooth: Literal["one-euro", "savgol", "none"] = "one-euro"
     keyframe_interval: int = 1
     detect_interval: int = 1
+    backtrack: int = 0
+    keep_followed: bool = False
     fps: float = 25.0
     tracker: TrackerConfig = TrackerConfig()
 
@@ -46,8 +56,11 @@ def track_frames(frames: Iterable[np.ndarray], estimate: Callable[[np.ndarray, i
     (used between detections when ``options.detect_interval`` > 1)."""
     tracker = PoseTracker(options.tracker)
     flow = FlowPropagator() if options.keyframe_interval > 1 else None
+    back = Backtracker(follow, options.backtrack) if follow is not None and options.backtrack > 0 else None
     out, last, runs = [], None, 0
     for t, frame in enumerate(frames):
+        if back is not None:
+            back.push(t, frame)
         poses = None
         if flow is not None and last is not None and t % options.keyframe_interval:
             moved, confidence = flow.propagate(last, frame)
@@ -61,13 +74,30 @@ def track_frames(frames: Iterable[np.ndarray], estimate: Callable[[np.ndarray, i
         if poses is None:
             poses = estimate(frame, t)
             runs += 1
+            if options.keep_followed and options.detect_interval > 1 and follow is not None and last is not None \
+                    and len(last):
+                poses = add_new_people(follow(frame, t, last), poses)
+                runs += 1
             if flow is not None:
                 flow.start(frame)
         tracked = tracker.update(poses)
         out.append(tracked)
         apply_backfill(out, tracker.pop_backfill())
+        if back is not None:
+            back.recover(out)
         last = tracked
-    return out, runs
+    return out, runs + (back.runs if back is not None else 0)
+
+
+def add_new_people(kept: PoseResult, found: PoseResult, iou: float = 0.5) -> PoseResult:
+    """``kept`` and the people of ``found`` whose box overlaps none of ``kept``'s by more than ``iou``."""
+    if not len(kept):
+        return found
+    out = replace(kept, track_ids=None)
+    overlap = box_iou(found.boxes, kept.boxes).max(axis=1) if len(found) else np.zeros(0)
+    for i in np.flatnonzero(overlap <= iou):
+        out = append_person(out, found.person(int(i)), -1)
+    return replace(out, track_ids=None)
 
 
 def track_arrays(results: list[PoseResult]) -> dict[int, tuple[np.ndarray, np.ndarray]]:

@@ -146,3 +146,24 @@ def test_bad_inputs_get_one_line_and_write_nothing(exported, tmp_path, capsys):
         assert words in err[-1] and err[-1].startswith("posekit quantize: error:"), err
         assert not out.exists()
     shutil.rmtree(empty)
+
+
+def test_activations_are_uint8_by_default_and_deconvolutions_stay_float(exported, tmp_path):
+    """onnxruntime's fast x86 path is u8 activations x s8 weights; it has no integer ConvTranspose."""
+    d = exported
+    for flag, dtype in (([], np.uint8), (["--activations", "int8"], np.int8)):
+        out = tmp_path / f"{dtype.__name__}.onnx"
+        assert main(["quantize", str(d / "fp32.onnx"), "--calibration", "synthetic:4", "--out", str(out), *flag]) == 0
+        proto = onnx.load(str(out))
+        init = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
+        producer = {o: n for n in proto.graph.node for o in n.output}
+        zero_points = [init[n.input[2]] for n in proto.graph.node if n.op_type == "QuantizeLinear"]
+        assert zero_points and all(z.dtype == dtype for z in zero_points)
+        deconvs = [n for n in proto.graph.node if n.op_type == "ConvTranspose"]
+        assert len(deconvs) == 3  # SimpleBaseline's three deconvolutions
+        assert all(n.input[1] in init and init[n.input[1]].dtype == np.float32 for n in deconvs)
+        # float weights, no quantize-dequantize pair on them (the input may be a DequantizeLinear: the
+        # int8 tensor of the layer before, back to float for the float deconvolution)
+        assert all(producer.get(n.input[1]) is None for n in deconvs)
+        assert json.loads({p.key: p.value for p in proto.metadata_props}["posekit.quantization"])["activations"] \
+            .startswith(dtype.__name__)
