@@ -9,6 +9,7 @@ teacher is a checkpoint (a ``.safetensors`` file or a ``posekit train`` run dire
 safetensors with the spec it carries. Every ``posekit train`` option applies (data, schedule,
 augmentation, ``--config``, ``--resume``...), with ``--student`` in place of ``--model``; the run
 directory's ``best.safetensors`` is the student alone. Heatmap (top-down) teacher and student only.
+``--method dwpose``: DWPose's feature and logit distillation instead (:mod:`posekit.compress.dwpose`).
 """
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--student", required=True, metavar="PRESET", help="the student preset (posekit zoo)")
     parser.add_argument("--alpha", type=float, default=0.5,
                         help="weight of the teacher's heatmaps; 1 - alpha on the ground truth (default: 0.5, FPD's)")
+    parser.add_argument("--method", choices=("fpd", "dwpose"), default="fpd",
+                        help="fpd: Zhang et al. 2019 (default); dwpose: feature + heatmap-logit losses of Yang et al. "
+                             "2023 (weights 7e-5 and 0.1, decaying linearly to 0 over --max-steps, which it needs)")
     train_arguments(parser)
 
 
@@ -45,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     teacher = load_model(args.teacher)  # before any data is read: a missing teacher is said at once
     if not cfg.train or not cfg.train_images:
         raise DataError("--train and --train-images are required", None, None, "train")
-    summary = distill(teacher, cfg, build_model, alpha=args.alpha,
+    summary = distill(teacher, cfg, build_model, alpha=args.alpha, method=args.method,
                       notes=lambda line: print(f"posekit distill: warning: {line}", file=sys.stderr))
     print(report(summary, cfg).replace("trained", "distilled", 1))
     if summary.get("signal"):

@@ -191,9 +191,13 @@ class FPDDistillation(nn.Module):
 
 
 def distill(teacher: nn.Module | str | os.PathLike, cfg, build_model: Callable,
-            load_model: Callable | None = None, alpha: float = FPD_ALPHA,
+            load_model: Callable | None = None, alpha: float = FPD_ALPHA, method: str = "fpd",
             notes: Callable[[str], None] | None = None) -> dict:
-    """Train the student preset ``cfg.model`` by FPD under ``teacher`` on ``cfg``'s data; the Trainer's summary.
+    """Train the student preset ``cfg.model`` under ``teacher`` on ``cfg``'s data; the Trainer's summary.
+
+    ``method``: ``"fpd"`` (this module, weight ``alpha``) or ``"dwpose"`` (feature + heatmap-logit
+    losses, :mod:`posekit.compress.dwpose`, whose weights decay linearly over ``cfg.max_steps``,
+    which it therefore needs).
 
     ``teacher``: a model, or a checkpoint (``.safetensors`` file or run directory) that
     ``load_model`` reads (the zoo's :func:`posekit.zoo.load_model`: weights and spec from
@@ -209,7 +213,16 @@ def distill(teacher: nn.Module | str | os.PathLike, cfg, build_model: Callable,
             raise ModelError("a teacher checkpoint needs load_model (posekit.zoo.load_model) to read it")
         teacher = load_model(teacher)
 
+    if method not in ("fpd", "dwpose"):
+        raise ModelError(f"distillation method must be 'fpd' or 'dwpose', not {method!r}")
+    if method == "dwpose" and not cfg.max_steps:
+        raise ModelError("DWPose's distillation weight decays linearly over the run's steps: give max_steps")
+
     def build(name: str, **overrides) -> FPDDistillation:
+        if method == "dwpose":
+            from .dwpose import DWPoseDistillation
+
+            return DWPoseDistillation(build_model(name, **overrides), teacher, cfg.max_steps)
         return FPDDistillation(build_model(name, **overrides), teacher, alpha)
 
     return train_topdown(cfg, build, notes=notes)

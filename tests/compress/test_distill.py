@@ -172,3 +172,24 @@ def test_cli_refuses_a_bottom_up_student(tmp_path, capsys):
     code = cli.main(["distill", "--teacher", str(tmp_path), "--student", "dekr-small-160x160"])
     _, err = capsys.readouterr()
     assert code == 2 and "top-down" in err, err
+
+
+def test_cli_distills_a_trained_teacher_into_a_student(tmp_path, capsys):
+    """posekit train a teacher (2 steps), then posekit distill a slimmer student under it (2 steps): the
+    run's best.safetensors is the student preset alone, as posekit train would write it."""
+    from posekit.engine.checkpoint import weights_info
+    from posekit.zoo import load_model
+
+    data = tmp_path / "synth"
+    assert cli.main(["synth", "--out", str(data), "--num-images", "8", "--crops", "--size", "96x128", "--seed", "0",
+                     "--quiet"]) == 0
+    common = ["--train", str(data / "annotations.json"), "--train-images", str(data / "images"), "--batch-size", "4",
+              "--max-steps", "2", "--epochs", "1", "--workers", "0", "--amp", "off", "--augment-flip-prob", "0"]
+    assert cli.main(["train", "--model", "hourglass-2stack-128x96", "--out", str(tmp_path / "teacher"), *common]) == 0
+    assert cli.main(["distill", "--teacher", str(tmp_path / "teacher"), "--student", "cpm-128x96",
+                     "--out", str(tmp_path / "student"), *common]) == 0
+    out = capsys.readouterr().out
+    assert "distilled 2 of 2 steps" in out, out
+    student = load_model(tmp_path / "student")
+    assert student.spec["builder"] == "cpm" and weights_info(tmp_path / "student" / "best.safetensors")["spec"] == \
+        build_model("cpm-128x96").spec
