@@ -46,8 +46,8 @@ from ..errors import ModelError
 from ..models.losses import KeypointMSELoss
 from ..topdown.estimator import final_stage
 
-__all__ = ["FPD", "FPD_ALPHA", "freeze", "heatmaps_on_grid", "fpd_loss", "FPDDistillation", "DistillOutput",
-           "distill"]
+__all__ = ["FPD", "FPD_ALPHA", "freeze", "heatmaps_on_grid", "fpd_loss", "TeacherStudent", "FPDDistillation",
+           "DistillOutput", "distill"]
 
 FPD = "Zhang, Zhu, Ye. Fast Human Pose Estimation. CVPR 2019"
 FPD_ALPHA = 0.5  # Zhang et al. 2019, Sec. 3.2: "alpha ... we set 0.5"
@@ -114,27 +114,25 @@ class DistillOutput(NamedTuple):
     teacher: Tensor          # the teacher's last heatmaps, on the student's grid
 
 
-class FPDDistillation(nn.Module):
-    """The student, trained under a frozen teacher by FPD (:data:`FPD`); a model of the engine's contract.
+class TeacherStudent(nn.Module):
+    """A student and a frozen teacher, as the engine's model: the base of every distillation wrapper.
 
-    Training mode: ``forward`` returns :class:`DistillOutput` and ``loss`` the FPD loss. Eval mode:
-    ``forward`` is the student's, so validation and inference see the student alone. ``spec``,
-    ``codec``, ``skeleton``, ``state_dict()`` and ``parameters()`` are the student's.
+    ``spec``, ``codec``, ``skeleton``, ``input_size``, ``predict_crops``, ``state_dict()`` and
+    ``parameters()`` are the student's (the teacher is outside the module tree; ``.to()`` moves
+    it too). Subclasses give ``forward`` (training mode: the student's output with what the loss
+    needs of the teacher; eval mode: the student's output alone) and ``loss``.
     """
 
-    def __init__(self, student: nn.Module, teacher: nn.Module, alpha: float = FPD_ALPHA):
+    def __init__(self, student: nn.Module, teacher: nn.Module):
         super().__init__()
-        if not 0.0 <= alpha <= 1.0:
-            raise ModelError(f"alpha must lie in [0, 1], not {alpha}")
-        s_codec, t_codec = _heatmap_codec(student, "student"), _heatmap_codec(teacher, "teacher")
-        if tuple(s_codec.input_size) != tuple(t_codec.input_size):
+        if tuple(student.input_size) != tuple(teacher.input_size):
             raise ModelError(f"teacher and student must take the same crop: the teacher takes "
-                             f"{t_codec.input_size[0]}x{t_codec.input_size[1]}, the student "
-                             f"{s_codec.input_size[0]}x{s_codec.input_size[1]} (W x H)")
+                             f"{teacher.input_size[0]}x{teacher.input_size[1]}, the student "
+                             f"{student.input_size[0]}x{student.input_size[1]} (W x H)")
         if list(teacher.skeleton.names) != list(student.skeleton.names):
             raise ModelError(f"teacher and student must predict the same keypoints: the teacher's skeleton has "
                              f"{teacher.skeleton.num_keypoints}, the student's {student.skeleton.num_keypoints}")
-        self.student, self.alpha = student, float(alpha)
+        self.student = student
         self.__dict__["_teacher"] = freeze(teacher)  # outside the module tree (see the module docstring)
 
     @property
@@ -171,20 +169,38 @@ class FPDDistillation(nn.Module):
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         return self.student.load_state_dict(state_dict, strict=strict, assign=assign)
 
-    def teacher_heatmaps(self, images: Tensor) -> Tensor:
-        """The frozen teacher's last heatmaps for ``images``, on the student's grid (no gradient)."""
+    def teacher_heatmaps(self, images: Tensor, grid=None) -> Tensor:
+        """The frozen teacher's last heatmaps for ``images`` (no gradient), on ``grid``'s heatmap
+        grid (a heatmap codec) when given."""
         self.teacher.eval()
         with torch.no_grad():
             maps = final_stage(self.teacher(images))
             if not torch.is_tensor(maps) or maps.dim() != 4:
                 raise ModelError("the teacher's output is not (N, K, H, W) heatmaps")
-            return heatmaps_on_grid(maps.float(), self.teacher.codec, self.student.codec)
+            maps = maps.float()
+            return maps if grid is None else heatmaps_on_grid(maps, self.teacher.codec, grid)
+
+
+class FPDDistillation(TeacherStudent):
+    """The student, trained under a frozen teacher by FPD (:data:`FPD`); a model of the engine's contract.
+
+    Training mode: ``forward`` returns :class:`DistillOutput` and ``loss`` the FPD loss. Eval mode:
+    ``forward`` is the student's, so validation and inference see the student alone.
+    """
+
+    def __init__(self, student: nn.Module, teacher: nn.Module, alpha: float = FPD_ALPHA):
+        if not 0.0 <= alpha <= 1.0:
+            raise ModelError(f"alpha must lie in [0, 1], not {alpha}")
+        _heatmap_codec(student, "student")
+        _heatmap_codec(teacher, "teacher")
+        super().__init__(student, teacher)
+        self.alpha = float(alpha)
 
     def forward(self, images: Tensor):
         out = self.student(images)
         if not self.training:
             return out
-        return DistillOutput(out, self.teacher_heatmaps(images))
+        return DistillOutput(out, self.teacher_heatmaps(images, self.student.codec))
 
     def loss(self, output: DistillOutput, batch: dict) -> Tensor:
         return fpd_loss(output.student, output.teacher, self.student.loss(output.student, batch), self.alpha)

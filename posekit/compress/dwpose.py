@@ -104,9 +104,6 @@ class DWPoseDistillation(FPDDistillation):
         student.train(was)
         self.align = nn.Conv2d(cs, ct, 1) if cs != ct else None
 
-    def state_dict(self, *args, **kwargs):
-        return self.student.state_dict(*args, **kwargs)
-
     def forward(self, images: Tensor):
         if not self.training:
             return self.student(images)
@@ -115,8 +112,8 @@ class DWPoseDistillation(FPDDistillation):
         self.teacher.eval()
         with torch.no_grad():
             t_feats = self.teacher.backbone(images)
-            t_maps = final_stage(self.teacher.head(t_feats)).float()
-            t_maps = heatmaps_on_grid(t_maps, self.teacher.codec, self.student.codec)
+            t_maps = heatmaps_on_grid(final_stage(self.teacher.head(t_feats)).float(), self.teacher.codec,
+                                      self.student.codec)
         return DWPoseOutput(out, t_maps, _last(feats), _last(t_feats))
 
     def loss(self, output: DWPoseOutput, batch: dict) -> Tensor:
