@@ -10,6 +10,7 @@ PCK@0.1 / PCK@0.2 / AP mean, min, max and standard deviation over the seeds, and
 (distilled mean - alone mean) against the spread (the larger of the two modes' max - min).
 
     python bench/distill_synthetic.py [--steps 300] [--teacher-steps 300] [--seeds 0 1 2]
+        [--student-channels 64] [--student-stacks 1] [--out JSON]
 """
 from __future__ import annotations
 
@@ -62,6 +63,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
     ap.add_argument("--held-out", type=int, default=300)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--student-channels", type=int, default=STUDENT_ARGS["channels"])
+    ap.add_argument("--student-stacks", type=int, default=STUDENT_ARGS["stacks"])
     ap.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "posekit-bench-distill"))
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "distill_synthetic.json"))
     args = ap.parse_args()
@@ -74,8 +77,9 @@ def main() -> None:
     print(f"teacher {TEACHER}: PCK@0.1 {teacher_row['PCK@0.1']:.3f} ({teacher_row['params_m']:.2f} M parameters, "
           f"{teacher_row['minutes']:.1f} min)", flush=True)
     out = Path(args.out)
+    student_args = {"stacks": args.student_stacks, "channels": args.student_channels}
     settings = {"steps": args.steps, "teacher_steps": args.teacher_steps, "held_out": args.held_out,
-                "train_crops": n_train}
+                "train_crops": n_train, "student_args": student_args}
     runs = []
     if out.exists():
         old = read_json(out)
@@ -86,15 +90,17 @@ def main() -> None:
         for mode in ("alone", "distilled"):
             if any(r["seed"] == seed and r["mode"] == mode for r in runs):
                 continue
-            row = learn_distilled(args.steps, train, held_out, teacher if mode == "distilled" else None, seed=seed)
+            row = learn_distilled(args.steps, train, held_out, teacher if mode == "distilled" else None, seed=seed,
+                                  student_args=student_args)
             runs.append(row)
             print(f"student {mode} seed {seed}: PCK@0.1 {row['PCK@0.1']:.4f}  PCK@0.2 {row['PCK@0.2']:.4f}  "
                   f"AP {row['AP']:.4f}  ({row['minutes']:.2f} min)", flush=True)
             write_json(out, {"command": f"python bench/distill_synthetic.py --steps {args.steps} "
-                                        f"--teacher-steps {args.teacher_steps}",
+                                        f"--teacher-steps {args.teacher_steps} --student-channels "
+                                        f"{args.student_channels} --student-stacks {args.student_stacks}",
                              **settings, "machine": machine, "method": "FPD (Zhang et al. 2019), alpha 0.5",
                              "teacher": {"preset": TEACHER, **{k: teacher_row[k] for k in KEYS + ('params_m',)}},
-                             "student": {"preset": STUDENT, "model_args": STUDENT_ARGS,
+                             "student": {"preset": STUDENT, "model_args": student_args,
                                          "params_m": row["params_m"]},
                              "summary": summarise(runs), "runs": runs,
                              "minutes": round((time.time() - t0) / 60, 2)}, indent=True)

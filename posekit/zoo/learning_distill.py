@@ -41,8 +41,9 @@ def trained_teacher(cache: str | os.PathLike, steps: int, train, held_out, seed:
 
 
 def learn_distilled(steps: int, train, held_out, teacher=None, seed: int = 0, alpha: float | None = None,
-                    **config) -> dict:
-    """The student trained for ``steps``: by FPD under ``teacher`` (alone when None); scores as
+                    student_args: dict | None = None, **config) -> dict:
+    """The student (:data:`STUDENT` with ``student_args``, default :data:`STUDENT_ARGS`) trained for
+    ``steps``: by FPD under ``teacher`` (alone when None); scores as
     :func:`~posekit.zoo.learning_proof.learn_synthetic` gives them, plus ``"mode"``."""
     from ..compress.distill import FPD_ALPHA, FPDDistillation
 
@@ -53,7 +54,7 @@ def learn_distilled(steps: int, train, held_out, teacher=None, seed: int = 0, al
         def wrap(student):
             return FPDDistillation(student, teacher, a)
 
-    row = learn_synthetic(STUDENT, steps, train, held_out, seed=seed, model_args=dict(STUDENT_ARGS), wrap=wrap,
+    row = learn_synthetic(STUDENT, steps, train, held_out, seed=seed, model_args=dict(student_args or STUDENT_ARGS), wrap=wrap,
                           **config)
     row["mode"] = "alone" if teacher is None else "distilled"
     return row
