@@ -1,10 +1,10 @@
 """Knowledge distillation of a heatmap pose network into a smaller one: Fast Pose Distillation.
 
-FPD (Zhang, Zhu, Ye. "Fast Human Pose Estimation". CVPR 2019, Eq. 3-4): a trained teacher,
-frozen, predicts heatmaps for every training crop; the student learns from those and the ground
-truth at once,
+FPD (Zhang, Zhu, Ye. "Fast Human Pose Estimation". CVPR 2019, its pose distillation loss): a
+trained teacher, frozen, predicts heatmaps for every training crop; the student learns from those
+and the ground truth at once,
 
-    L = (1 - alpha) * L_gt + alpha * L_pd,    alpha = 0.5 (the paper's setting, Sec. 3.2),
+    L = (1 - alpha) * L_gt + alpha * L_pd,    alpha = 0.5 (the paper's setting),
 
 with ``L_gt`` the student's own training loss against the ground-truth heatmaps (posekit's
 :class:`~posekit.models.losses.KeypointMSELoss` for the MSE presets: ``0.5 * mean((w * (s - gt))**2)``,
@@ -50,7 +50,7 @@ __all__ = ["FPD", "FPD_ALPHA", "freeze", "heatmaps_on_grid", "fpd_loss", "Teache
            "DistillOutput", "distill"]
 
 FPD = "Zhang, Zhu, Ye. Fast Human Pose Estimation. CVPR 2019"
-FPD_ALPHA = 0.5  # Zhang et al. 2019, Sec. 3.2: "alpha ... we set 0.5"
+FPD_ALPHA = 0.5  # Zhang et al. 2019: the balancing weight of the two terms in their experiments
 
 
 def freeze(teacher: nn.Module) -> nn.Module:
@@ -79,6 +79,7 @@ def heatmaps_on_grid(maps: Tensor, source_codec, target_codec) -> Tensor:
     (tw, th), (sw, sh) = target_codec.heatmap_size, source_codec.heatmap_size
     if maps.shape[-2:] != (sh, sw):
         raise ModelError(f"heatmaps of {maps.shape[-1]}x{maps.shape[-2]} for a {sw}x{sh} codec")
+
     def axis(n: int, d: int) -> np.ndarray:
         pix = np.zeros((n, 2))
         pix[:, d] = np.arange(n)

@@ -54,7 +54,7 @@ def learn_distilled(steps: int, train, held_out, teacher=None, seed: int = 0, al
         def wrap(student):
             return FPDDistillation(student, teacher, a)
 
-    row = learn_synthetic(STUDENT, steps, train, held_out, seed=seed, model_args=dict(student_args or STUDENT_ARGS), wrap=wrap,
-                          **config)
+    row = learn_synthetic(STUDENT, steps, train, held_out, seed=seed, model_args=dict(student_args or STUDENT_ARGS),
+                          wrap=wrap, **config)
     row["mode"] = "alone" if teacher is None else "distilled"
     return row
