@@ -64,7 +64,10 @@ def test_fpd_loss_is_the_formula_on_small_tensors():
 
 
 def test_wrapper_loss_is_student_loss_plus_teacher_term_on_every_stage():
-    model, student, teacher = _pair(alpha=0.5)
+    torch.manual_seed(0)
+    teacher = build_model(TEACHER[0], **TEACHER[1])
+    student = build_model(STUDENT[0], input_size=SIZE, stacks=2, channels=16)  # two stages, both supervised
+    model = FPDDistillation(student, teacher, 0.5)
     torch.manual_seed(1)
     images = torch.randn(2, 3, SIZE[1], SIZE[0])
     w, h = student.codec.heatmap_size
@@ -75,7 +78,8 @@ def test_wrapper_loss_is_student_loss_plus_teacher_term_on_every_stage():
     with torch.no_grad():
         t_last = teacher(images)[-1]  # the teacher's last stack; the same grid as the student's here
     assert torch.equal(out.teacher, t_last)
-    s_stages = out.student if isinstance(out.student, list) else [out.student]
+    s_stages = out.student
+    assert isinstance(s_stages, list) and len(s_stages) == 2
     gt = sum(_half_mse(s, batch["target"], batch["target_weight"]) for s in s_stages)
     kd = sum(_half_mse(s, t_last) for s in s_stages)
     assert torch.allclose(model.loss(out, batch), 0.5 * gt + 0.5 * kd, rtol=1e-5)
