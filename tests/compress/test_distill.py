@@ -178,7 +178,8 @@ def test_cli_refuses_a_bottom_up_student(tmp_path, capsys):
     assert code == 2 and "top-down" in err, err
 
 
-def test_cli_distills_a_trained_teacher_into_a_student(tmp_path, capsys):
+@pytest.mark.parametrize("method", ["fpd", "dwpose"])
+def test_cli_distills_a_trained_teacher_into_a_student(method, tmp_path, capsys):
     """posekit train a teacher (2 steps), then posekit distill a slimmer student under it (2 steps): the
     run's best.safetensors is the student preset alone, as posekit train would write it."""
     from posekit.engine.checkpoint import weights_info
@@ -190,10 +191,20 @@ def test_cli_distills_a_trained_teacher_into_a_student(tmp_path, capsys):
     common = ["--train", str(data / "annotations.json"), "--train-images", str(data / "images"), "--batch-size", "4",
               "--max-steps", "2", "--epochs", "1", "--workers", "0", "--amp", "off", "--augment-flip-prob", "0"]
     assert cli.main(["train", "--model", "hourglass-2stack-128x96", "--out", str(tmp_path / "teacher"), *common]) == 0
-    assert cli.main(["distill", "--teacher", str(tmp_path / "teacher"), "--student", "cpm-128x96",
+    assert cli.main(["distill", "--teacher", str(tmp_path / "teacher"), "--student", "cpm-128x96", "--method", method,
                      "--out", str(tmp_path / "student"), *common]) == 0
     out = capsys.readouterr().out
     assert "distilled 2 of 2 steps" in out, out
     student = load_model(tmp_path / "student")
     assert student.spec["builder"] == "cpm" and weights_info(tmp_path / "student" / "best.safetensors")["spec"] == \
         build_model("cpm-128x96").spec
+
+
+def test_cli_dwpose_needs_max_steps(tmp_path, capsys):
+    from posekit.engine.checkpoint import save_weights
+
+    save_weights(build_model(TEACHER[0], **TEACHER[1]), tmp_path / "t.safetensors")
+    code = cli.main(["distill", "--teacher", str(tmp_path / "t.safetensors"), "--student", "cpm-128x96",
+                     "--method", "dwpose", "--train", str(tmp_path / "t.json"), "--train-images", str(tmp_path)])
+    _, err = capsys.readouterr()
+    assert code == 2 and "max_steps" in err and len(err.strip().splitlines()) == 1, err
