@@ -43,6 +43,8 @@ ARGV = {
     "eval": lambda b, t, s: ["eval", "--gt", s / "coco_mini" / "annotations" / "person_keypoints_val2017.json",
                              "--results", b],
     "train": lambda b, t, s: ["train", "--train", b, "--train-images", t, "--out", t / "run", "--epochs", "1"],
+    "distill": lambda b, t, s: ["distill", "--teacher", b, "--student", "hourglass-2stack-128x96", "--train", b,
+                                "--train-images", t, "--out", t / "run", "--epochs", "1"],
     "validate": lambda b, t, s: ["validate", b],
     "eval-track": lambda b, t, s: ["eval-track", "--gt", b, "--results", b],
     "zoo": lambda b, t, s: ["zoo", "list", "--section", str(b)],

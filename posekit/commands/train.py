@@ -78,10 +78,11 @@ def report(summary: dict, cfg) -> str:
             f"{summary['minutes']:.1f} min{why}; {score}; run directory {cfg.out}")
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..engine.config import config_from_args, config_yaml, load_config
+def effective_config(args: argparse.Namespace, model: str | None = None):
+    """(the TrainConfig of defaults < YAML < flags, the preset's training driver "module:function");
+    ``model``, given, is the preset whatever the flags and YAML say (``posekit distill --student``)."""
+    from ..engine.config import config_from_args, load_config
     from ..errors import DataError
-    from ..zoo import build_model
 
     raw = {}
     if args.config:
@@ -94,10 +95,23 @@ def run(args: argparse.Namespace) -> int:
             raise DataError(f"cannot read config file ({e.strerror})", args.config) from None
         except yaml.YAMLError:
             raw = {}  # load_config below says what is wrong
-    name = args.model or (raw.get("model") if isinstance(raw, dict) else None) or "simplebaseline-r50-256x192"
+    name = model or args.model or (raw.get("model") if isinstance(raw, dict) else None) or "simplebaseline-r50-256x192"
     _, (driver, augment) = _family(str(name))
     augment_type = _load(augment)
     cfg = config_from_args(args, load_config(args.config, augment_type) if args.config else None, augment_type)
+    if model is not None:
+        from dataclasses import replace
+
+        cfg = replace(cfg, model=model)
+    return cfg, driver
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..engine.config import config_yaml
+    from ..errors import DataError
+    from ..zoo import build_model
+
+    cfg, driver = effective_config(args)
     if args.print_config:
         print(config_yaml(cfg), end="")
         return 0

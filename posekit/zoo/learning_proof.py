@@ -113,13 +113,15 @@ def _inference_ms(model, held_out: list[PersonInstance]) -> float:
 
 def learn_synthetic(preset: str, steps: int, train: list[PersonInstance], held_out: list[PersonInstance],
                     seed: int = 0, out: str | None = None, model_args: dict | None = None, untrained: bool = False,
-                    **config) -> dict:
+                    wrap=None, **config) -> dict:
     """Train ``preset`` from scratch for ``steps`` optimisation steps on ``train``; score it on ``held_out``.
 
     ``model_args`` go to the preset's builder (e.g. ``sigma``, ``input_size``); ``config``
     overrides :class:`TrainConfig` fields (defaults: Adam at 3e-3, batch 8, cosine over the
     ``steps``, 50 warm-up steps, bf16 autocast on the CPU). With ``untrained`` the scores of the
-    network before training come back too (``untrained_PCK@0.1``, ...). Returns the scores, the
+    network before training come back too (``untrained_PCK@0.1``, ...). ``wrap(model)``, given,
+    returns the module the Trainer trains in the built model's place (a distillation wrapper,
+    :class:`posekit.compress.distill.FPDDistillation`); the built model is what is scored. Returns the scores, the
     number of parameters, steps, minutes and the inference cost in ms per crop.
     """
     from ..engine.cpu import flush_denormals
@@ -129,6 +131,7 @@ def learn_synthetic(preset: str, steps: int, train: list[PersonInstance], held_o
 
     seed_everything(seed)
     model = build_model(preset, **(model_args or {}))
+    trained = wrap(model) if wrap is not None else model
     settings = dict(batch_size=8, lr=3e-3, schedule="cosine", warmup_steps=50, amp="bf16", workers=0,
                     augment=SYNTHETIC_AUGMENT, log_every=50, seed=seed)
     settings.update(config)
@@ -143,7 +146,7 @@ def learn_synthetic(preset: str, steps: int, train: list[PersonInstance], held_o
         cfg = TrainConfig(out=out or tmp, epochs=epochs, max_steps=steps, val_every=epochs, **settings)
         cfg = replace(cfg, warmup_steps=min(cfg.warmup_steps, steps // 4))
         data = TopDownDataset(train, model.codec, model.skeleton, cfg.augment, seed=seed)
-        summary = Trainer(model, data, cfg, score, "PCK@0.1").fit()
+        summary = Trainer(trained, data, cfg, score, "PCK@0.1").fit()
     row.update(summary["metrics"])
     row.update({"params_m": count_parameters(model) / 1e6, "steps": summary["steps"],
                 "minutes": (time.monotonic() - t0) / 60, "ms_per_crop": _inference_ms(model, held_out)})
