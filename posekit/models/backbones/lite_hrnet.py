@@ -5,7 +5,7 @@ Network", CVPR 2021): HRNet's parallel branches and repeated multi-scale fusion,
   whose two halves each stride 2 through a depthwise 3x3 (output 32 channels at 1/4).
 - **Conditional channel weighting** (Section 3.2) replaces the 1x1 convolutions of a shuffle block
   by weights computed from all branches: the block splits each branch's channels in two, keeps one
-  half, and on the other applies *cross-resolution weighting* (every branch adaptive-average-pooled to
+  half, and on the other applies *cross-resolution weighting* (every branch average-pooled to
   the smallest resolution, concatenated, 1x1-BN-ReLU-1x1-BN-sigmoid, the weights upsampled (nearest)
   back to each branch), a depthwise 3x3 (BN, no activation) and *spatial weighting* (global average
   pool, 1x1-ReLU-1x1-sigmoid per branch, SE-like); it concatenates the halves and shuffles the channels.
@@ -78,10 +78,14 @@ class CrossResolutionWeighting(nn.Module):
                                 nn.BatchNorm2d(total), nn.Sigmoid())
 
     def forward(self, xs: list[Tensor]) -> list[Tensor]:
-        size = xs[-1].shape[-2:]
-        pooled = torch.cat([F.adaptive_avg_pool2d(x, size) for x in xs[:-1]] + [xs[-1]], 1)
+        # branch i is 2**(n-1-i) times the smallest: the official adaptive pooling to the smallest size is an
+        # average over 2**(n-1-i) blocks (a static kernel, which ONNX export needs), its nearest upsampling
+        # a repeat by the same factor
+        factors = [2 ** (len(xs) - 1 - i) for i in range(len(xs))]
+        pooled = torch.cat([F.avg_pool2d(x, k) if k > 1 else x for x, k in zip(xs, factors)], 1)
         weights = self.fc(pooled).split(self.channels, 1)
-        return [x * F.interpolate(w, size=x.shape[-2:], mode="nearest") for x, w in zip(xs, weights)]
+        return [x * (F.interpolate(w, scale_factor=k, mode="nearest") if k > 1 else w)
+                for x, w, k in zip(xs, weights, factors)]
 
 
 class ConditionalChannelWeighting(nn.Module):
