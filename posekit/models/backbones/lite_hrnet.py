@@ -183,10 +183,19 @@ class LiteHRNet(nn.Module):
     ``modules``: modules per stage (:data:`LITE_HRNET_18` or :data:`LITE_HRNET_30`); ``widths`` of the
     four branches; ``blocks`` per module; ``naive`` for shuffle units instead of conditional channel
     weighting; ``iterative_head`` (the official default) or, without, the fused stride-4 branch alone.
+
+    Initialisation: the official code draws every convolution from N(0, 0.001). On a depthwise 3x3
+    (fan-in 9) that gives pre-BN activations of variance ~1e-5 in the low-resolution branches, and
+    batch norm's running variance, which starts at 1 (momentum 0.1), overstates the batch variance by
+    up to 10**6 for the first ~100 steps: trained 40 steps on synthetic crops (64x32), the network
+    scored PCK@0.1 0.034 in eval mode and 0.438 with its BN statistics recomputed. So the depthwise
+    convolutions keep PyTorch's default (Kaiming-uniform) initialisation; ``official_init`` draws
+    them from N(0, 0.001) too.
     """
 
     def __init__(self, modules=LITE_HRNET_18, widths=WIDTHS, blocks: int = 2, naive: bool = False,
-                 iterative_head: bool = True, reduce_ratio: int = 8, stem_channels: int = 32):
+                 iterative_head: bool = True, reduce_ratio: int = 8, stem_channels: int = 32,
+                 official_init: bool = False):
         super().__init__()
         if len(modules) != 3 or len(widths) != 4:
             raise ValueError(f"Lite-HRNet takes 3 stage module counts and 4 widths, not {modules} and {widths}")
@@ -201,9 +210,9 @@ class LiteHRNet(nn.Module):
             previous = current
         self.head = IterativeHead(list(widths)) if iterative_head else None
         self.out_channels, self.stride = widths[0], 4
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.normal_(m.weight, std=0.001)  # the official init_weights
+        for m in self.modules():  # the official init_weights: N(0, 0.001), but see official_init
+            if isinstance(m, nn.Conv2d) and (m.groups == 1 or official_init):
+                nn.init.normal_(m.weight, std=0.001)
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
 
