@@ -190,3 +190,16 @@ def test_onnx_export_suite_covers_the_cpu_presets():
         if builder not in cheapest or cost < cheapest[builder][0]:
             cheapest[builder] = (cost, name)
     assert sorted(name for _, name in cheapest.values()) == sorted(CPU)
+
+
+def test_depthwise_initialisation():
+    """Depthwise convolutions keep PyTorch's default initialisation unless ``official_init`` (N(0, 0.001))."""
+    torch.manual_seed(0)
+    default, official = LiteHRNet(), LiteHRNet(official_init=True)
+    for net, low, high in ((default, 0.05, 1.0), (official, 0.0005, 0.002)):
+        depthwise = [m.weight.std().item() for m in net.modules()
+                     if isinstance(m, torch.nn.Conv2d) and m.groups > 1 and m.weight.numel() > 100]
+        assert depthwise and all(low < s < high for s in depthwise)
+        pointwise = [m.weight.std().item() for m in net.modules()
+                     if isinstance(m, torch.nn.Conv2d) and m.groups == 1 and m.weight.numel() > 1000]
+        assert all(0.0005 < s < 0.002 for s in pointwise)

@@ -25,9 +25,15 @@ fusion into branch ``i`` counts branch 0's term twice (``y = out[0]`` before the
 the code notes that starting from 0 costs 0.5-1 AP), reproduced here.
 
 Size and cost with the 17-keypoint 1x1 head at 256x192 (tests/models/test_lite_hrnet.py):
-Lite-HRNet-18 1.126 M parameters, Lite-HRNet-30 1.763 M (paper: 1.1 M, 1.8 M). FLOPs by
-:func:`posekit.models.complexity.count_macs` (multiply-adds of convolutions and matrix products):
-see that test's figures; the paper's 205 M / 319 M are multiply-adds too.
+Lite-HRNet-18 1.131 M parameters, Lite-HRNet-30 1.764 M (official README: 1.1 M, 1.8 M).
+:func:`posekit.models.complexity.count_macs` (multiply-adds of convolutions and matrix products)
+gives 198.6 M and 309.5 M against the published 205.2 M and 319.2 M FLOPs (-3.2%, -3.0%): the
+published counter also counts the pooling, upsampling and weighting products, and the doubled fuse term.
+The naive Lite-HRNet-18: 1.319 M parameters, 302.3 M multiply-adds.
+
+Deliberate differences from the official code, both documented where they sit: the depthwise
+convolutions' initialisation (:class:`LiteHRNet`), and the cross-resolution weighting's pooling by a
+fixed factor per branch (equal to the adaptive pooling for inputs that are multiples of 32).
 """
 from __future__ import annotations
 
