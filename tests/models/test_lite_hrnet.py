@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from posekit.models.backbones.lite_hrnet import (ConditionalChannelWeighting, CrossResolutionWeighting, IterativeHead,
-                                                 LiteHRNet, LiteStem, SpatialWeighting)
+                                                 LiteHRModule, LiteHRNet, LiteStem, SpatialWeighting)
 from posekit.models.backbones.mobilenetv2 import MobileNetV2
 from posekit.models.backbones.shufflenet import SHUFFLENETV2_1X, ShuffleNetV2K
 from posekit.models.complexity import count_parameters, measure_builder
@@ -123,6 +123,22 @@ def test_channel_weighting_block_keeps_one_half_and_shuffles():
         assert y.shape == x.shape
         torch.testing.assert_close(y[:, 0::2], x[:, :half], rtol=0, atol=0)  # the kept half, interleaved
         assert not torch.allclose(y[:, 1::2], x[:, half:])
+
+
+@torch.no_grad()
+def test_fusion_by_hand():
+    """HRNet's fusion as the official Lite-HRNet sums it (branch 0's term twice): with the blocks removed,
+    out0 = relu(2 x0 + up2(BN(1x1(x1)))), out1 = relu(2 BN(1x1(BN(dw3x3_s2(x0)))) + x1)."""
+    module = _eval_bn(LiteHRModule([8, 16]))
+    module.layers = torch.nn.Sequential()  # no blocks: the fusion alone
+    x0, x1 = torch.randn(2, 8, 8, 6), torch.randn(2, 16, 4, 3)
+    out0, out1 = module([x0, x1])
+    up = module.fuse[0][1]
+    low = _bn(F.conv2d(x1, up[0].weight), up[1]).repeat_interleave(2, 2).repeat_interleave(2, 3)
+    torch.testing.assert_close(out0, torch.relu(2 * x0 + low))
+    down = module.fuse[1][0]
+    dw = _bn(F.conv2d(x0, down[0].weight, stride=2, padding=1, groups=8), down[1])
+    torch.testing.assert_close(out1, torch.relu(2 * _bn(F.conv2d(dw, down[2].weight), down[3]) + x1))
 
 
 @torch.no_grad()
