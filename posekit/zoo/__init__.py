@@ -76,6 +76,9 @@ LEARNED = {
     "integral-r18-128x96": (0.6125, 0.6071, 0.6233),
     "rle-r18-128x96": (0.5583, 0.5351, 0.579),
     "simcc-r18-128x96": (0.5766, 0.5633, 0.5947),
+    "litehrnet-18-128x96": (0.8537, 0.8084, 0.9018),
+    "mobilenetv2-128x96": (0.6753, 0.6651, 0.6829),
+    "shufflenetv2-128x96": (0.6391, 0.632, 0.6433),
 }
 
 
@@ -196,9 +199,10 @@ LIGHT_PRESETS = [
            {"coco_val_ap": 64.6, "params_m": 9.57, "gflops": 1.59}, MMPOSE_LIGHT),
     _light("shufflenetv2-256x192", shufflenetv2, SHUFFLENETV2, (192, 256),
            {"coco_val_ap": 59.9, "params_m": 7.55, "gflops": 1.37}, MMPOSE_LIGHT),
-    _light("litehrnet-18-128x96", litehrnet, LITE_HRNET, (96, 128), depth=18),
-    _light("mobilenetv2-128x96", mobilenetv2, MOBILENETV2, (96, 128)),
-    _light("shufflenetv2-128x96", shufflenetv2, SHUFFLENETV2, (96, 128)),
+    _light("litehrnet-18-128x96", litehrnet, LITE_HRNET, (96, 128), depth=18,
+           learned=_learned("litehrnet-18-128x96")),
+    _light("mobilenetv2-128x96", mobilenetv2, MOBILENETV2, (96, 128), learned=_learned("mobilenetv2-128x96")),
+    _light("shufflenetv2-128x96", shufflenetv2, SHUFFLENETV2, (96, 128), learned=_learned("shufflenetv2-128x96")),
 ]
 
 
