@@ -44,6 +44,9 @@ FAMILIES = {
     "integral-r18-128x96": "Integral regression",
     "rle-r18-128x96": "RLE",
     "simcc-r18-128x96": "SimCC",
+    "litehrnet-18-128x96": "Lite-HRNet",
+    "mobilenetv2-128x96": "MobileNetV2 + deconv",
+    "shufflenetv2-128x96": "ShuffleNetV2 + deconv",
 }
 
 

@@ -17,6 +17,8 @@ from .bottomup import OPENPOSE, OPENPOSE_TABLE, PART_FIELDS, SMALL_WIDTHS, openp
 from .centre_regression import CENTRE_REGRESSION, DEKR, DEKR_TABLE, SPM, dekr, spm
 from .heatmap import (CPM, CPN, HOURGLASS, HRNET, HRNET_TABLE, HRNET_TABLE_OTHERS, MMPOSE_SPEED, SIMPLEBASELINE,
                       cpm, cpn, hourglass, hrnet, simplebaseline)
+from .light import (LITE_HRNET, LITE_HRNET_TABLE, MMPOSE_LIGHT, MOBILENETV2, SHUFFLENETV2, litehrnet, mobilenetv2,
+                    shufflenetv2)
 from .pifpaf import CPU_PRESET as PIFPAF_CPU_PRESET
 from .pifpaf import EVAL_DECODER, OPENPIFPAF_SIZES, OPENPIFPAF_TABLE, PIFPAF, SMALL_REPEATS, pifpaf
 from .pifpaf import SMALL_WIDTHS as PIFPAF_SMALL_WIDTHS
@@ -27,12 +29,14 @@ from .specs import resolve_skeleton, skeleton_spec
 __all__ = ["Preset", "PRESETS", "BUILDERS", "build_model", "build_from_spec", "skeleton_spec", "resolve_skeleton",
            "load_model", "resolve_model",
            "simplebaseline", "hrnet", "hourglass", "cpm", "cpn", "deeppose", "integral_regression", "rle", "simcc",
-           "openpose", "pifpaf", "higherhrnet", "dekr", "spm", "CENTRE_PRESETS", "PIFPAF_PRESETS"]
+           "openpose", "pifpaf", "higherhrnet", "dekr", "spm", "litehrnet", "mobilenetv2", "shufflenetv2",
+           "CENTRE_PRESETS", "PIFPAF_PRESETS", "LIGHT_PRESETS"]
 
 # builder name (as a checkpoint's spec records it) -> function
 BUILDERS: dict[str, Callable] = {f.__name__: f for f in (simplebaseline, hrnet, hourglass, cpm, cpn, deeppose,
                                                         integral_regression, rle, simcc, openpose, pifpaf,
-                                                        higherhrnet, dekr, spm)}
+                                                        higherhrnet, dekr, spm, litehrnet, mobilenetv2,
+                                                        shufflenetv2)}
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,9 @@ LEARNED = {
     "integral-r18-128x96": (0.6125, 0.6071, 0.6233),
     "rle-r18-128x96": (0.5583, 0.5351, 0.579),
     "simcc-r18-128x96": (0.5766, 0.5633, 0.5947),
+    "litehrnet-18-128x96": (0.8537, 0.8084, 0.9018),
+    "mobilenetv2-128x96": (0.6753, 0.6651, 0.6829),
+    "shufflenetv2-128x96": (0.6391, 0.632, 0.6433),
 }
 
 
@@ -171,6 +178,34 @@ HEATMAP_PRESETS = [
             learned=_learned("cpn-r18-128x96")),
 ]
 
+LIGHT = "1.4 top-down / light heatmap"
+
+
+def _light(name, builder, paper, input_size, published=None, source=None, learned=None, **kw):
+    published = {**published, "source": source} if published else {}
+    return Preset(name, partial(builder, input_size=input_size, **kw), paper, LIGHT, input_size, published,
+                  learned or {})
+
+
+# 1.4 model compression: light networks, heatmap models trained like the heatmap family; the 128x96 ones
+# are the CPU-sized presets (the same networks at a quarter of the pixels)
+LIGHT_PRESETS = [
+    _light("litehrnet-18-256x192", litehrnet, LITE_HRNET, (192, 256),
+           {"coco_val_ap": 64.8, "params_m": 1.1, "gflops": 0.2052}, LITE_HRNET_TABLE, depth=18),
+    _light("litehrnet-30-256x192", litehrnet, LITE_HRNET, (192, 256),
+           {"coco_val_ap": 67.2, "params_m": 1.8, "gflops": 0.3192}, LITE_HRNET_TABLE, depth=30),
+    _light("litehrnet-naive-18-256x192", litehrnet, LITE_HRNET, (192, 256), depth=18, naive=True),
+    _light("mobilenetv2-256x192", mobilenetv2, MOBILENETV2, (192, 256),
+           {"coco_val_ap": 64.6, "params_m": 9.57, "gflops": 1.59}, MMPOSE_LIGHT),
+    _light("shufflenetv2-256x192", shufflenetv2, SHUFFLENETV2, (192, 256),
+           {"coco_val_ap": 59.9, "params_m": 7.55, "gflops": 1.37}, MMPOSE_LIGHT),
+    _light("litehrnet-18-128x96", litehrnet, LITE_HRNET, (96, 128), depth=18,
+           learned=_learned("litehrnet-18-128x96")),
+    _light("mobilenetv2-128x96", mobilenetv2, MOBILENETV2, (96, 128), learned=_learned("mobilenetv2-128x96")),
+    _light("shufflenetv2-128x96", shufflenetv2, SHUFFLENETV2, (96, 128), learned=_learned("shufflenetv2-128x96")),
+]
+
+
 def _paf(name, input_size, published=None, source=None, learned=None, **kw):
     published = {**published, "source": source} if published else {}
     return Preset(name, partial(openpose, input_size=input_size, **kw), OPENPOSE, PART_FIELDS, input_size,
@@ -240,7 +275,8 @@ PIFPAF_PRESETS = [
 ]
 
 # The one table: every preset by name, in the survey's order within each family.
-PRESETS: dict[str, Preset] = {p.name: p for p in SIMPLEBASELINE_PRESETS + HEATMAP_PRESETS + REGRESSION_PRESETS
+PRESETS: dict[str, Preset] = {p.name: p for p in SIMPLEBASELINE_PRESETS + HEATMAP_PRESETS + LIGHT_PRESETS
+                              + REGRESSION_PRESETS
                               + CENTRE_PRESETS + AE_PRESETS + BOTTOMUP_PRESETS + PIFPAF_PRESETS}
 
 

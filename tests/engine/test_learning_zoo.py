@@ -8,7 +8,7 @@ fixed number of steps makes the result a function of the code, not of the machin
 margin only has to cover other CPUs' arithmetic. Every bar is above what the same network reaches
 untrained (PCK@0.1 0.00-0.10) by far; the heatmap families' are also well above the mean training
 pose predicted for every crop (PCK@0.1 0.481), the regression families' only just, at 300 steps.
-Slow: ``pytest -m slow tests/engine/test_learning_zoo.py`` (about 25 minutes on one core).
+Slow: ``pytest -m slow tests/engine/test_learning_zoo.py`` (about 40 minutes on one core).
 
 The non-slow test checks that posekit.zoo's ``learned`` figures are the bench's.
 """
@@ -35,6 +35,9 @@ MEASURED = {
     "integral-r18-128x96": (0.607, 0.623),
     "rle-r18-128x96": (0.535, 0.579),
     "simcc-r18-128x96": (0.563, 0.595),
+    "litehrnet-18-128x96": (0.808, 0.902),
+    "mobilenetv2-128x96": (0.665, 0.683),
+    "shufflenetv2-128x96": (0.632, 0.643),
 }
 
 
