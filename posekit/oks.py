@@ -23,7 +23,7 @@ __all__ = ["oks_pairs", "oks_matrix", "MPII_HEAD_SCALE"]
 MPII_HEAD_SCALE = 0.6  # the MPII evaluation's SC_BIAS: head size = 0.6 * head box diagonal
 
 _EPS = np.spacing(1)
-_CHUNK = 1 << 15  # pairs per block: bounds peak memory at a few MB per array
+_CHUNK = 1 << 12  # pairs per block: a block's arrays stay in cache
 
 
 def oks_pairs(dt_xy: np.ndarray, gt_kp: np.ndarray, gt_area: np.ndarray, gt_box: np.ndarray,
@@ -53,15 +53,16 @@ def oks_pairs(dt_xy: np.ndarray, gt_kp: np.ndarray, gt_area: np.ndarray, gt_box:
     for s in range(0, len(dt_index), _CHUNK):
         di, gi = dt_index[s:s + _CHUNK], gt_index[s:s + _CHUNK]
         c = cols[gi]
-        xs, ys = xd[di[:, None], c], yd[di[:, None], c]
-        dx, dy = xs - gx[gi], ys - gy[gi]
+        flat = c + (di * k)[:, None]
+        xs, ys = xd.take(flat), yd.take(flat)
+        dx, dy = xs - gx.take(gi, axis=0), ys - gy.take(gi, axis=0)
         nb = np.flatnonzero(none[gi])
         if len(nb):
             # No labelled keypoint: distance to a box three times the ground truth's.
             g, xn, yn = gi[nb], xs[nb], ys[nb]
             dx[nb] = np.maximum(0, lo_x[g][:, None] - xn) + np.maximum(0, xn - hi_x[g][:, None])
             dy[nb] = np.maximum(0, lo_y[g][:, None] - yn) + np.maximum(0, yn - hi_y[g][:, None])
-        e = (dx ** 2 + dy ** 2) / variances[c] / denom[gi][:, None] / 2
+        e = (dx * dx + dy * dy) / variances.take(c) / denom.take(gi)[:, None] / 2
         ex = np.exp(-e)
         n = terms[gi]
         ex *= np.arange(k)[None, :] < n[:, None]  # 0 beyond each pair's compact length: x + 0 == x
@@ -83,20 +84,21 @@ def _row_sums(c: np.ndarray, n: np.ndarray) -> np.ndarray:
         for m in np.unique(n):
             out[n == m] = c[n == m, :m].sum(axis=1)
         return out
-    seq = c[:, 0].copy()
+    c = np.ascontiguousarray(c.T)  # one keypoint's terms of every row, contiguous
+    seq = c[0].copy()
     for j in range(1, min(k, 7)):
-        seq += c[:, j]
+        seq += c[j]
     if k < 8:
         return seq
     blocks = n // 8
-    r = [c[:, j].copy() for j in range(8)]
+    r = [c[j].copy() for j in range(8)]
     for b in range(1, k // 8):
         use = blocks > b
         for j in range(8):
-            r[j] += c[:, 8 * b + j] * use
+            r[j] += c[8 * b + j] * use
     res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
     for i in range(8, k):
-        res += c[:, i] * (i >= 8 * blocks)
+        res += c[i] * (i >= 8 * blocks)
     return np.where(n < 8, seq, res)
 
 
