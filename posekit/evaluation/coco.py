@@ -259,18 +259,19 @@ def _numbers(rows: list, width: int, plain: bool = False) -> np.ndarray:
     a list or a dict among them gives another kind, shape or an error). Otherwise, or when that
     conversion is refused, every value's type is checked as before.
     """
-    if any(type(r) is not list or len(r) != width for r in rows):
-        raise _Invalid
     if plain:
         try:
             out = np.array(rows) if rows else np.zeros((0, width))
         except (ValueError, TypeError, OverflowError):
             out = None
+        # A row that is no list of ``width`` numbers (orjson gives lists, never tuples) changes the shape or kind.
         if out is not None and out.dtype.kind in "fi" and out.shape == (len(rows), width):
             out = out.astype(np.float64, copy=False)
             if not (np.abs(out) <= COORDINATE_LIMIT).all():
                 raise _Invalid  # also NaN
             return out
+    if any(type(r) is not list or len(r) != width for r in rows):
+        raise _Invalid
     if not plain_numbers(itertools.chain.from_iterable(rows)):
         raise _Invalid  # a string, a boolean or null among the numbers
     out = np.fromiter(itertools.chain.from_iterable(rows), np.float64, count=len(rows) * width)
