@@ -89,9 +89,6 @@ def evaluate_coco(gt: CocoDataset | str | os.PathLike | Mapping, results: Any,
     if pending is not None:
         early = _early_detections(results, plain)  # built while the worker still reads the ground truth
         image_ids, skeletons, gt_tables = _finish_ground_truth(pending, gt, given)
-    # What the results validator needs of the ground truth.
-    gt = {"images": [{"id": int(i)} for i in image_ids],
-          "categories": [{"id": c, "keypoints": list(s.names)} for c, s in skeletons.items()]}
     if isinstance(results, (list, tuple)) and results and not isinstance(results[0], Mapping):
         from ..data.results import results_to_records
 
@@ -103,6 +100,9 @@ def evaluate_coco(gt: CocoDataset | str | os.PathLike | Mapping, results: Any,
                      else dt_table(results, cat, skel.num_keypoints, plain) for cat, skel in skeletons.items()}
         _check_dt(results, dt_tables, image_ids)
     except _Invalid:
+        # What the results validator needs of the ground truth.
+        gt = {"images": [{"id": i} for i in image_ids.tolist()],
+              "categories": [{"id": c, "keypoints": list(s.names)} for c, s in skeletons.items()]}
         _raise(results_problems(results, res_path, gt), res_path)
     del results
 
@@ -159,14 +159,26 @@ def _read_ground_truth(path: str | os.PathLike) -> tuple[Any, bool]:
 
 # Large files: the ground truth is parsed in a forked process while this one parses the
 # results (JSON parsing holds the GIL, so threads would not overlap). Both files take
-# about the same time, so this halves the loading time on two cores.
+# about the same time, so this halves the loading time on two idle cores. On busy cores the
+# worker only adds its start and the transfer of the columns (one process was the faster on
+# this project's shared 2-core machine), so it runs only when the load average leaves a core free.
 _PARALLEL_BYTES = 4 << 20
 
 
+def _spare_core() -> bool:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return cores - os.getloadavg()[0] >= 1
+
+
 def _start_ground_truth(gt_path: str, given: Skeleton | None, results_bytes: int):
+    if results_bytes < _PARALLEL_BYTES or not _spare_core():
+        return None
     import multiprocessing as mp
 
-    if results_bytes < _PARALLEL_BYTES or "fork" not in mp.get_all_start_methods():
+    if "fork" not in mp.get_all_start_methods():
         return None
     ctx = mp.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
