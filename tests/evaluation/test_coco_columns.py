@@ -159,3 +159,22 @@ def test_membership_and_repeat_checks_equal_numpy():
         allowed = rng.integers(-5, 30, rng.integers(0, 15))
         assert C._within(values, allowed) == bool(np.isin(values, allowed).all())
         assert C._repeats(values) == (len(np.unique(values)) != len(values))
+
+
+def test_posekit_eval_loads_no_heavy_module(tmp_path, simulated):
+    """``posekit eval GT RESULTS`` runs without torch, OpenCV, SciPy, numpy.ma or the dataset readers."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    gt, res = simulated
+    _write(tmp_path / "gt.json", gt)
+    _write(tmp_path / "res.json", res)
+    code = ("import sys, io, contextlib\nfrom posekit.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    rc = main(['eval', '--gt', {str(tmp_path / 'gt.json')!r}, '--results', {str(tmp_path / 'res.json')!r}])\n"
+            "heavy = ('torch', 'cv2', 'scipy', 'numpy.ma', 'posekit.data.readers', 'posekit.structures')\n"
+            "print(rc, [m for m in heavy if m in sys.modules])")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    assert out.stdout.split("\n")[0] == "0 []", out.stdout + out.stderr
