@@ -34,8 +34,12 @@ def oks_pairs(dt_xy: np.ndarray, gt_kp: np.ndarray, gt_area: np.ndarray, gt_box:
     ``gt_area`` (G,); ``gt_box`` (G, 4) x, y, w, h; ``sigmas`` (K,). Returns (P,).
     """
     out = np.empty(len(dt_index), dtype=np.float64)
+    if len(out) == 0:
+        return out
     variances = (np.asarray(sigmas, dtype=np.float64) * 2) ** 2
     dt_xy, gt_kp = np.asarray(dt_xy, np.float64), np.asarray(gt_kp, np.float64)
+    gt_box = np.asarray(gt_box, np.float64).reshape(-1, 4)
+    dt_index, gt_index = np.asarray(dt_index, np.int64), np.asarray(gt_index, np.int64)
     k = gt_kp.shape[1]
     xd, yd = np.ascontiguousarray(dt_xy[..., 0]), np.ascontiguousarray(dt_xy[..., 1])  # scores play no part
     # cocoapi sums exp(-e) over the labelled keypoints as a compact vector. The compaction depends on
