@@ -7,6 +7,11 @@ evaluator of :mod:`posekit.evaluation.coco_eval`.
 The columns are built and checked with whole-array operations. When any check
 fails, the record-by-record validator of :mod:`posekit.data.validate` runs to name
 every problem, so errors are as precise as ``posekit validate``'s.
+
+Speed: files are parsed by orjson with the garbage collector paused; when the text holds
+no ``true``/``false``, NumPy converts each number column at once (its shape and kind
+vouch for the values), else every value's type is checked. A NumPy-only parser (regex
+plus ``np.fromstring`` or vectorised digit arithmetic) was measured slower than orjson.
 """
 from __future__ import annotations
 
