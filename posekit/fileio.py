@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,6 +25,8 @@ __all__ = ["atomic_write", "write_bytes", "write_json", "read_json", "dumps_json
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
     """Open a temporary file beside ``path``; on success rename it over ``path``."""
+    import tempfile  # here: readers (posekit eval) need not load it
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)

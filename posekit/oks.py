@@ -23,7 +23,7 @@ __all__ = ["oks_pairs", "oks_matrix", "MPII_HEAD_SCALE"]
 MPII_HEAD_SCALE = 0.6  # the MPII evaluation's SC_BIAS: head size = 0.6 * head box diagonal
 
 _EPS = np.spacing(1)
-_CHUNK = 1 << 15  # pairs per block: bounds peak memory at a few MB per array
+_CHUNK = 1 << 12  # pairs per block: a block's arrays stay in cache
 
 
 def oks_pairs(dt_xy: np.ndarray, gt_kp: np.ndarray, gt_area: np.ndarray, gt_box: np.ndarray,
@@ -34,12 +34,76 @@ def oks_pairs(dt_xy: np.ndarray, gt_kp: np.ndarray, gt_area: np.ndarray, gt_box:
     ``gt_area`` (G,); ``gt_box`` (G, 4) x, y, w, h; ``sigmas`` (K,). Returns (P,).
     """
     out = np.empty(len(dt_index), dtype=np.float64)
+    if len(out) == 0:
+        return out
     variances = (np.asarray(sigmas, dtype=np.float64) * 2) ** 2
-    dt_xy = np.asarray(dt_xy)[..., :2]  # detections' scores play no part
+    dt_xy, gt_kp = np.asarray(dt_xy, np.float64), np.asarray(gt_kp, np.float64)
+    gt_box = np.asarray(gt_box, np.float64).reshape(-1, 4)
+    dt_index, gt_index = np.asarray(dt_index, np.int64), np.asarray(gt_index, np.int64)
+    k = gt_kp.shape[1]
+    xd, yd = np.ascontiguousarray(dt_xy[..., 0]), np.ascontiguousarray(dt_xy[..., 1])  # scores play no part
+    # cocoapi sums exp(-e) over the labelled keypoints as a compact vector. The compaction depends on
+    # the ground truth only: each ground truth's labelled keypoints are moved to the front once
+    # (all K keypoints, in order, when none is labelled), and the pairs gather in that order.
+    vis = gt_kp[..., 2] > 0
+    labelled = np.count_nonzero(vis, axis=1)
+    none = labelled == 0
+    cols = np.argsort(~vis, axis=1, kind="stable")
+    terms = np.where(none, k, labelled)
+    gx, gy = np.take_along_axis(gt_kp[..., 0], cols, 1), np.take_along_axis(gt_kp[..., 1], cols, 1)
+    lo_x, hi_x = gt_box[:, 0] - gt_box[:, 2], gt_box[:, 0] + gt_box[:, 2] * 2
+    lo_y, hi_y = gt_box[:, 1] - gt_box[:, 3], gt_box[:, 1] + gt_box[:, 3] * 2
+    denom = np.asarray(gt_area, np.float64) + _EPS
     for s in range(0, len(dt_index), _CHUNK):
         di, gi = dt_index[s:s + _CHUNK], gt_index[s:s + _CHUNK]
-        out[s:s + _CHUNK] = _oks_block(dt_xy[di], gt_kp[gi], gt_area[gi], gt_box[gi], variances)
+        c = cols[gi]
+        flat = c + (di * k)[:, None]
+        xs, ys = xd.take(flat), yd.take(flat)
+        dx, dy = xs - gx.take(gi, axis=0), ys - gy.take(gi, axis=0)
+        nb = np.flatnonzero(none[gi])
+        if len(nb):
+            # No labelled keypoint: distance to a box three times the ground truth's.
+            g, xn, yn = gi[nb], xs[nb], ys[nb]
+            dx[nb] = np.maximum(0, lo_x[g][:, None] - xn) + np.maximum(0, xn - hi_x[g][:, None])
+            dy[nb] = np.maximum(0, lo_y[g][:, None] - yn) + np.maximum(0, yn - hi_y[g][:, None])
+        e = (dx * dx + dy * dy) / variances.take(c) / denom.take(gi)[:, None] / 2
+        ex = np.exp(-e)
+        n = terms[gi]
+        ex *= np.arange(k)[None, :] < n[:, None]  # 0 beyond each pair's compact length: x + 0 == x
+        out[s:s + _CHUNK] = _row_sums(ex, n) / n
     return out
+
+
+def _row_sums(c: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``[c[i, :n[i]].sum() for i]`` bit for bit, for rows that are 0 beyond ``n[i]``.
+
+    NumPy sums a vector of length ``n <= 128`` pairwise: one after another below 8, else
+    eight running sums over the whole blocks of 8, added as a tree, then the rest one by one.
+    The same additions column by column, with the zeros added where a row is shorter
+    (adding 0 changes nothing), give each row's sum for all rows at once.
+    """
+    rows, k = c.shape
+    if k > 128:  # pragma: no cover - no keypoint set is this large; NumPy's own sums, row length by length
+        out = np.empty(rows)
+        for m in np.unique(n):
+            out[n == m] = c[n == m, :m].sum(axis=1)
+        return out
+    c = np.ascontiguousarray(c.T)  # one keypoint's terms of every row, contiguous
+    seq = c[0].copy()
+    for j in range(1, min(k, 7)):
+        seq += c[j]
+    if k < 8:
+        return seq
+    blocks = n // 8
+    r = [c[j].copy() for j in range(8)]
+    for b in range(1, k // 8):
+        use = blocks > b
+        for j in range(8):
+            r[j] += c[8 * b + j] * use
+    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    for i in range(8, k):
+        res += c[i] * (i >= 8 * blocks)
+    return np.where(n < 8, seq, res)
 
 
 def oks_matrix(dt_xy: np.ndarray, gt_kp: np.ndarray, gt_area: np.ndarray, gt_box: np.ndarray,
@@ -48,41 +112,3 @@ def oks_matrix(dt_xy: np.ndarray, gt_kp: np.ndarray, gt_area: np.ndarray, gt_box
     d, g = len(dt_xy), len(gt_kp)
     di, gi = np.repeat(np.arange(d), g), np.tile(np.arange(g), d)
     return oks_pairs(dt_xy, gt_kp, gt_area, gt_box, sigmas, di, gi).reshape(d, g)
-
-
-def _oks_block(d: np.ndarray, g: np.ndarray, area: np.ndarray, box: np.ndarray,
-               variances: np.ndarray) -> np.ndarray:
-    n, k = g.shape[:2]
-    xd, yd = d[..., 0], d[..., 1]
-    vis = g[..., 2] > 0
-    k1 = np.count_nonzero(vis, axis=1)
-    dx = xd - g[..., 0]
-    dy = yd - g[..., 1]
-    none = k1 == 0
-    if none.any():
-        # No labelled keypoint: distance to a box three times the ground truth's.
-        b = box[none]
-        x0, x1 = b[:, 0] - b[:, 2], b[:, 0] + b[:, 2] * 2
-        y0, y1 = b[:, 1] - b[:, 3], b[:, 1] + b[:, 3] * 2
-        xn, yn = xd[none], yd[none]
-        dx[none] = np.maximum(0, x0[:, None] - xn) + np.maximum(0, xn - x1[:, None])
-        dy[none] = np.maximum(0, y0[:, None] - yn) + np.maximum(0, yn - y1[:, None])
-    e = (dx ** 2 + dy ** 2) / variances / (area[:, None] + _EPS) / 2
-    ex = np.exp(-e)
-    out = np.empty(n, dtype=np.float64)
-    if none.any():
-        out[none] = ex[none].sum(axis=1) / k
-    some = ~none
-    if some.any():
-        # cocoapi sums exp(-e[v > 0]) as a compact vector; summing the same values
-        # compacted to the left, row by row with the same length, gives the same bits.
-        ex_s, vis_s, k1_s = ex[some], vis[some], k1[some]
-        compact = np.zeros_like(ex_s)
-        rows, cols = np.nonzero(vis_s)
-        compact[rows, np.cumsum(vis_s, axis=1)[rows, cols] - 1] = ex_s[rows, cols]
-        sums = np.empty(len(k1_s), dtype=np.float64)
-        for m in np.unique(k1_s):
-            rows = k1_s == m
-            sums[rows] = compact[rows, :m].sum(axis=1)
-        out[some] = sums / k1_s
-    return out

@@ -96,7 +96,6 @@ def _ground_truth(args):
     by :func:`load_any_dataset` (an MPII list, or a file that is no ground truth: one line)."""
     from pathlib import Path
 
-    from ..data import load_any_dataset
     from ..errors import DataError
 
     try:
@@ -106,6 +105,8 @@ def _ground_truth(args):
         raise DataError(f"cannot read file ({e.strerror or e})", args.gt) from None
     if head.startswith(b"{") and not args.model and "pck" not in args.metric:
         return Path(args.gt)
+    from ..data import load_any_dataset  # the readers: only when the evaluator's own reader cannot serve
+
     return load_any_dataset(args.gt, args.skeleton)
 
 

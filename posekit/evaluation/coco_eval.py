@@ -93,19 +93,23 @@ def _evaluate_category(g: KeypointTable, d: KeypointTable, image_ids: np.ndarray
     n_img = len(image_ids)
     max_det = p.max_dets[-1]
     # Ground truth grouped by image, file order within an image (cocoapi's imgToAnns).
+    # (A table is copied only when the order or the selection changes it: files are often in order.)
     g_img = np.searchsorted(image_ids, g.image_id)
-    g = g.select(np.argsort(g_img, kind="stable"))
-    g_img = np.searchsorted(image_ids, g.image_id)
+    if (g_img[1:] < g_img[:-1]).any():
+        order = np.argsort(g_img, kind="stable")
+        g, g_img = g.select(order), g_img[order]
     g_start = np.searchsorted(g_img, np.arange(n_img + 1))
     g_count = np.diff(g_start)
     # Detections: by image, then score descending (stable), truncated to max_det.
     d_img = np.searchsorted(image_ids, d.image_id)
     order = np.lexsort((np.arange(len(d)), -d.score, d_img))
-    d, d_img = d.select(order), d_img[order]
+    if (order != np.arange(len(d))).any():
+        d, d_img = d.select(order), d_img[order]
     d_start = np.searchsorted(d_img, np.arange(n_img + 1))
     rank = np.arange(len(d)) - d_start[d_img]
     keep = rank < max_det
-    d, d_img, rank = d.select(keep), d_img[keep], rank[keep]
+    if not keep.all():
+        d, d_img, rank = d.select(keep), d_img[keep], rank[keep]
 
     matched = _greedy_match(g, d, d_img, rank, g_start, g_count, sigmas, p)  # (A, T, D) gt index or -1
     for ai, (lo, hi) in enumerate(p.area_rngs):
