@@ -138,7 +138,13 @@ def main() -> int:
               f"{row['real_fps']:8.1f} {real_tracks:11d} {per_frame:12.1f}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"settings": vars(args), "rows": rows}, indent=2))
-    print(f"written {args.out}")
+    lines = ["| detector | frames/s | recall | max switches / person | tracks / people | real clip frames/s | "
+             "real tracks | real people / frame |", "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| `{r['detector']}` | {r['fps']:.1f} | {r['recall_mean']:.3f} | {max(r['max_switches_per_person'])} | "
+              f"{' '.join(r['tracks_per_people'])} | {r['real_fps']:.1f} | {r['real_tracks']} | "
+              f"{r['real_people_per_frame']:.1f} |" for r in rows]
+    Path(args.out).with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print(f"written {args.out} and its .md table")
     return 0
 
 
