@@ -32,9 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PRESETS = ["simplebaseline-r18-128x96", "hrnet-w16-128x96", "litehrnet-18-128x96", "mobilenetv2-128x96",
+CPU_PRESETS = ["simplebaseline-r18-128x96", "hrnet-w16-128x96", "litehrnet-18-128x96", "mobilenetv2-128x96",
            "shufflenetv2-128x96"]
-BIG = ["hrnet-w32-256x192", "simplebaseline-r50-256x192", "litehrnet-18-256x192", "litehrnet-30-256x192",
+BIG_PRESETS = ["hrnet-w32-256x192", "simplebaseline-r50-256x192", "litehrnet-18-256x192", "litehrnet-30-256x192",
        "mobilenetv2-256x192", "shufflenetv2-256x192"]
 
 
@@ -224,8 +224,8 @@ def main() -> int:
     from posekit.zoo.learning_proof import synthetic_instances
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--presets", nargs="*", default=PRESETS)
-    p.add_argument("--big", nargs="*", default=BIG)
+    p.add_argument("--presets", nargs="*", default=CPU_PRESETS)
+    p.add_argument("--big", nargs="*", default=BIG_PRESETS)
     p.add_argument("--students", nargs="*", default=[], help="run folders of posekit distill")
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--seed", type=int, default=0)
