@@ -65,15 +65,9 @@ class SimCCFromHeatmaps(TeacherStudent):
         if not hasattr(student.codec, "bins"):
             raise ModelError(f"the student must be a SimCC model, not one with a {type(student.codec).__name__} codec")
         _heatmap_codec(teacher, "teacher")
-        if not 0.0 <= alpha <= 1.0:
-            raise ModelError(f"alpha must lie in [0, 1], not {alpha}")
-        super().__init__(student, teacher)
-        self.alpha = float(alpha)
+        super().__init__(student, teacher, alpha)
 
-    def forward(self, images: Tensor):
-        out = self.student(images)
-        if not self.training:
-            return out
+    def with_teacher(self, out, images: Tensor) -> "CrossOutput":
         with torch.no_grad():
             labels = heatmaps_to_simcc_labels(self.teacher_heatmaps(images), self.teacher.codec, self.student.codec)
         return CrossOutput(out, labels)

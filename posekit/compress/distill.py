@@ -124,8 +124,11 @@ class TeacherStudent(nn.Module):
     needs of the teacher; eval mode: the student's output alone) and ``loss``.
     """
 
-    def __init__(self, student: nn.Module, teacher: nn.Module):
+    def __init__(self, student: nn.Module, teacher: nn.Module, alpha: float | None = None):
         super().__init__()
+        if alpha is not None and not 0.0 <= alpha <= 1.0:
+            raise ModelError(f"alpha must lie in [0, 1], not {alpha}")
+        self.alpha = None if alpha is None else float(alpha)
         if tuple(student.input_size) != tuple(teacher.input_size):
             raise ModelError(f"teacher and student must take the same crop: the teacher takes "
                              f"{teacher.input_size[0]}x{teacher.input_size[1]}, the student "
@@ -170,6 +173,15 @@ class TeacherStudent(nn.Module):
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         return self.student.load_state_dict(state_dict, strict=strict, assign=assign)
 
+    def forward(self, images: Tensor):
+        """Eval mode: the student's output. Training mode: :meth:`with_teacher` of it."""
+        out = self.student(images)
+        return self.with_teacher(out, images) if self.training else out
+
+    def with_teacher(self, out, images: Tensor):
+        """The student's training output together with what the loss needs of the teacher."""
+        raise NotImplementedError
+
     def teacher_heatmaps(self, images: Tensor, grid=None) -> Tensor:
         """The frozen teacher's last heatmaps for ``images`` (no gradient), on ``grid``'s heatmap
         grid (a heatmap codec) when given."""
@@ -190,17 +202,11 @@ class FPDDistillation(TeacherStudent):
     """
 
     def __init__(self, student: nn.Module, teacher: nn.Module, alpha: float = FPD_ALPHA):
-        if not 0.0 <= alpha <= 1.0:
-            raise ModelError(f"alpha must lie in [0, 1], not {alpha}")
         _heatmap_codec(student, "student")
         _heatmap_codec(teacher, "teacher")
-        super().__init__(student, teacher)
-        self.alpha = float(alpha)
+        super().__init__(student, teacher, alpha)
 
-    def forward(self, images: Tensor):
-        out = self.student(images)
-        if not self.training:
-            return out
+    def with_teacher(self, out, images: Tensor) -> DistillOutput:
         return DistillOutput(out, self.teacher_heatmaps(images, self.student.codec))
 
     def loss(self, output: DistillOutput, batch: dict) -> Tensor:

@@ -15,14 +15,6 @@ from posekit.zoo import build_model
 SIZE = (32, 64)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("codec", [MSRAHeatmap, UDPHeatmap])
 def test_heatmap_labels_centre_on_the_keypoint(codec):
     hm = codec(input_size=(96, 128), heatmap_size=(24, 32), sigma=2.0, unbiased=True)  # sub-pixel centres

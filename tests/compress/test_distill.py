@@ -26,14 +26,6 @@ TEACHER = ("hourglass-2stack-128x96", {"input_size": SIZE, "channels": 32})
 STUDENT = ("hourglass-2stack-128x96", {"input_size": SIZE, "stacks": 1, "channels": 16})
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _pair(alpha=FPD_ALPHA, seed=0):
     torch.manual_seed(seed)
     teacher = build_model(TEACHER[0], **TEACHER[1])

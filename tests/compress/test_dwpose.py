@@ -14,14 +14,6 @@ from posekit.zoo import build_model
 SIZE = (32, 64)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_stated_weights_are_dwposes():
     assert (ALPHA_FEA, WEIGHT_LOGIT, BETA) == (7e-5, 0.1, 10.0)
 
