@@ -8,10 +8,10 @@ per depthwise layer loses the small channels) and 8-bit activations (asymmetric,
 from the calibration inputs), unsigned by default (``activations="uint8"``): onnxruntime's x86
 kernels multiply u8 activations by s8 weights (VPMADDUBSW / VNNI), and s8 x s8 takes a slower path.
 Transposed convolutions stay in float: onnxruntime has no integer kernel for them on the CPU, and a
-quantize-dequantize pair around a float ConvTranspose only adds work. Measured on this project's
-2-core machine (SimpleBaseline-R18 at 128x96, batch 1, onnxruntime, ``bench/compression.py``):
-s8 activations with the deconvolutions quantized ran 0.8x the speed of fp32; u8 with them in float,
-1.8x. The **output head** (the convolutions that write the graph's
+quantize-dequantize pair around a float ConvTranspose only adds work. SimpleBaseline-R18 at 128x96,
+batch 1, onnxruntime, 2 cores (``bench/compression.py``, docs/compression.md): 1.87x the speed of fp32
+this way, 0.8x with s8 activations and quantized deconvolutions. Networks of depthwise convolutions
+gain little (MobileNetV2 1.05x) and Lite-HRNet loses accuracy in int8 (PCK@0.1 0.764 -> 0.528). The **output head** (the convolutions that write the graph's
 outputs) stays in float by default: a heatmap's small peaks and a field's fine values fall below
 one int8 step of the layer's range, which is where quantized pose models are reported to collapse;
 ``include_head=True`` quantizes it too. Decoding always runs in float on the outputs.
