@@ -104,24 +104,26 @@ def _timings(model, files: dict[str, Path], sample: np.ndarray, runs: int, threa
 
 
 def trained_rows(preset: str, args, train, held_out, tmp: Path) -> list[dict]:
-    import torch
-
-    from posekit.models.complexity import count_macs, count_parameters
     from posekit.zoo import load_model
-    from posekit.zoo.learning_proof import _scores, learn_synthetic
+    from posekit.zoo.learning_proof import learn_synthetic
 
     run_dir = tmp / preset
     learned = learn_synthetic(preset, args.steps, train, held_out, seed=args.seed, out=str(run_dir))
-    model = load_model(run_dir).eval()
-    return _rows(preset, model, args, train, held_out, tmp, learned,
-                 lambda kp, ks: _scores(kp, ks, held_out, model.skeleton),
-                 count_parameters(model), count_macs(model, model.input_size), torch)
+    return _rows(preset, load_model(run_dir).eval(), args, train, held_out, tmp, learned.get("steps"))
 
 
-def _rows(name, model, args, train, held_out, tmp, learned, score_records, params, macs, torch) -> list[dict]:
+def student_rows(run_dir: str, args, train, held_out, tmp: Path) -> list[dict]:
+    from posekit.zoo import load_model
+
+    return _rows(f"distilled {Path(run_dir).name}", load_model(run_dir).eval(), args, train, held_out, tmp, None)
+
+
+def _rows(name, model, args, train, held_out, tmp, steps) -> list[dict]:
+    from posekit.models.complexity import count_macs, count_parameters
     from posekit.topdown.dataset import TopDownDataset
-    from posekit.zoo.learning_proof import held_out_scorer
+    from posekit.zoo.learning_proof import _scores, held_out_scorer
 
+    params, macs = count_parameters(model), count_macs(model, model.input_size)
     ds = TopDownDataset(train[:args.calibration], model.codec, model.skeleton, augment=None, encode=False)
     calibration = [ds[i]["image"][None].astype(np.float32) for i in range(len(ds))]
     sample = calibration[0]
@@ -131,25 +133,12 @@ def _rows(name, model, args, train, held_out, tmp, learned, score_records, param
     rows = []
     for runtime, ms in times.items():
         scores = torch_scores if runtime == "torch fp32" else _onnx_scores(
-            _session(files[runtime], args.threads), model, held_out, score_records)
+            _session(files[runtime], args.threads), model, held_out,
+            lambda kp, ks: _scores(kp, ks, held_out, model.skeleton))
         rows.append({"model": name, "runtime": runtime, "params_m": params / 1e6, "gflops": macs / 1e9,
                      "ms_per_crop": ms, "PCK@0.1": scores["PCK@0.1"], "AP": scores["AP"],
-                     "file_mb": files[runtime].stat().st_size / 1e6 if runtime in files else None,
-                     "steps": learned.get("steps")})
+                     "file_mb": files[runtime].stat().st_size / 1e6 if runtime in files else None, "steps": steps})
     return rows
-
-
-def student_rows(run_dir: str, args, train, held_out, tmp: Path) -> list[dict]:
-    import torch
-
-    from posekit.models.complexity import count_macs, count_parameters
-    from posekit.zoo import load_model
-    from posekit.zoo.learning_proof import _scores
-
-    model = load_model(run_dir).eval()
-    return _rows(f"distilled {Path(run_dir).name}", model, args, train, held_out, tmp, {},
-                 lambda kp, ks: _scores(kp, ks, held_out, model.skeleton), count_parameters(model),
-                 count_macs(model, model.input_size), torch)
 
 
 def big_rows(preset: str, args, tmp: Path) -> list[dict]:

@@ -108,12 +108,36 @@ class PoseResult:
 
     def person(self, i: int) -> "PoseResult":
         """Person ``i`` alone, as a one-person result (other keypoint views included)."""
-        sl = slice(i, i + 1)
+        return self.take(slice(i, i + 1))
+
+    def take(self, people) -> "PoseResult":
+        """The people ``people`` (a slice or an index array) as a result of their own, views included."""
         return PoseResult(
-            image_id=self.image_id, keypoints=self.keypoints[sl], keypoint_scores=self.keypoint_scores[sl],
-            scores=self.scores[sl], boxes=self.boxes[sl],
-            track_ids=None if self.track_ids is None else self.track_ids[sl], skeleton=self.skeleton,
-            category_id=self.category_id, views={k: (v[0][sl], v[1][sl]) for k, v in self.views.items()})
+            image_id=self.image_id, keypoints=self.keypoints[people], keypoint_scores=self.keypoint_scores[people],
+            scores=self.scores[people], boxes=self.boxes[people],
+            track_ids=None if self.track_ids is None else self.track_ids[people], skeleton=self.skeleton,
+            category_id=self.category_id, views={k: (v[0][people], v[1][people]) for k, v in self.views.items()})
+
+    def join(self, other: "PoseResult") -> "PoseResult":
+        """This image's people followed by ``other``'s (same keypoint set); the views both hold are kept,
+        and people without a track id get -1 when either side has ids."""
+        if not len(other):
+            return self
+        if not len(self):
+            return PoseResult(image_id=self.image_id, keypoints=other.keypoints, keypoint_scores=other.keypoint_scores,
+                              scores=other.scores, boxes=other.boxes, track_ids=other.track_ids,
+                              skeleton=other.skeleton, category_id=other.category_id, views=dict(other.views))
+        ids = None
+        if self.track_ids is not None or other.track_ids is not None:
+            ids = np.concatenate([r.track_ids if r.track_ids is not None else np.full(len(r), -1, np.int64)
+                                  for r in (self, other)]).astype(np.int64)
+        both = lambda a, b: np.concatenate([a, b])  # noqa: E731
+        return PoseResult(image_id=self.image_id, keypoints=both(self.keypoints, other.keypoints),
+                          keypoint_scores=both(self.keypoint_scores, other.keypoint_scores),
+                          scores=both(self.scores, other.scores), boxes=both(self.boxes, other.boxes), track_ids=ids,
+                          skeleton=self.skeleton, category_id=self.category_id,
+                          views={k: (both(v[0], other.views[k][0]), both(v[1], other.views[k][1]))
+                                 for k, v in self.views.items() if k in other.views})
 
 
 def keypoint_boxes(keypoints: np.ndarray) -> np.ndarray:

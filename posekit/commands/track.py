@@ -20,7 +20,7 @@ DETECT_INTERVAL = 4
 # A track born late is followed back through up to this many frames, and a detection frame keeps
 # the people followed into it (TrackingOptions.backtrack, .keep_followed). On the synthetic clips of
 # bench/track_speed.py (960x540, 4 people standing apart in every view): person-frame recall 0.898 ->
-# 0.973, 0 switches and 4/4 tracks either way, frames/s 21.8 -> 17.1.
+# 0.973, 0 switches and 4/4 tracks either way, frames/s 21.3 -> 16.2 (idle; docs/video.md).
 BACKTRACK = 24
 # The model `track` runs when none is named: BlazePose + the person SSD, following each person's
 # crop between detections. `infer`'s bottom-up default, Lightweight OpenPose, is far better on

@@ -13,6 +13,7 @@ already there (box IoU above ``overlap``), or at the end of the kept frames.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -20,22 +21,7 @@ import numpy as np
 from ..geometry import box_iou
 from ..structures import PoseResult
 
-__all__ = ["Backtracker", "append_person"]
-
-
-def append_person(result: PoseResult, person: PoseResult, track_id: int) -> PoseResult:
-    """``result`` with the one person of ``person`` added under ``track_id``; the views both hold are kept."""
-    ids = result.track_ids if result.track_ids is not None else np.full(len(result), -1, np.int64)
-    views = {k: (np.concatenate([v[0], person.views[k][0]]), np.concatenate([v[1], person.views[k][1]]))
-             for k, v in result.views.items() if k in person.views} if len(result) else dict(person.views)
-    return PoseResult(image_id=result.image_id, skeleton=result.skeleton, category_id=result.category_id,
-                      keypoints=np.concatenate([result.keypoints.reshape(-1, *person.keypoints.shape[1:]),
-                                                person.keypoints]),
-                      keypoint_scores=np.concatenate([result.keypoint_scores.reshape(-1, person.keypoint_scores.shape[1]),
-                                                      person.keypoint_scores]),
-                      scores=np.concatenate([result.scores, person.scores]),
-                      boxes=np.concatenate([result.boxes, person.boxes]),
-                      track_ids=np.concatenate([ids, [track_id]]).astype(np.int64), views=views)
+__all__ = ["Backtracker"]
 
 
 class Backtracker:
@@ -56,25 +42,23 @@ class Backtracker:
         """Adds, in place, the earlier frames of the tracks that ``out`` holds for the first time."""
         if not self._frames:
             return
-        oldest = self._frames[0][0]
-        newest = self._frames[-1][0]
-        frames = dict(self._frames)
-        for t in range(max(oldest, 0), newest + 1):
+        oldest, newest = self._frames[0][0], self._frames[-1][0]
+        for t in range(oldest, newest + 1):
             ids = out[t].track_ids
             for i, tid in enumerate([] if ids is None else ids.tolist()):
                 if tid < 0 or tid in self._seen:
                     continue
                 self._seen.add(tid)
-                self._back(out, t, out[t].person(i), tid, oldest, frames)
+                self._back(out, t, out[t].person(i), tid, oldest)
 
-    def _back(self, out, t0: int, person: PoseResult, tid: int, oldest: int, frames: dict) -> None:
+    def _back(self, out, t0: int, person: PoseResult, tid: int, oldest: int) -> None:
         for t in range(t0 - 1, oldest - 1, -1):
-            found = self.follow(frames[t], t, person)
+            found = self.follow(self._frames[t - oldest][1], t, person)
             self.runs += 1
             if not len(found):
                 return
             found = found.person(int(np.argmax(found.scores)))
             if len(out[t]) and box_iou(found.boxes, out[t].boxes).max() > self.overlap:
                 return  # someone is there already: the same person under another id, or a neighbour
-            out[t] = append_person(out[t], found, tid)
+            out[t] = out[t].join(replace(found, track_ids=np.array([tid])))
             person = found

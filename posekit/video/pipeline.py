@@ -12,9 +12,9 @@ from typing import Callable, Iterable, Literal
 
 import numpy as np
 
-from ..structures import PoseResult
 from ..geometry import box_iou
-from .backtrack import Backtracker, append_person
+from ..structures import PoseResult
+from .backtrack import Backtracker
 from .keyframes import FlowPropagator
 from .smoothing import OneEuroFilter, jitter, savgol
 from .tracking import PoseTracker, TrackerConfig, apply_backfill
@@ -93,11 +93,8 @@ def add_new_people(kept: PoseResult, found: PoseResult, iou: float = 0.5) -> Pos
     """``kept`` and the people of ``found`` whose box overlaps none of ``kept``'s by more than ``iou``."""
     if not len(kept):
         return found
-    out = replace(kept, track_ids=None)
     overlap = box_iou(found.boxes, kept.boxes).max(axis=1) if len(found) else np.zeros(0)
-    for i in np.flatnonzero(overlap <= iou):
-        out = append_person(out, found.person(int(i)), -1)
-    return replace(out, track_ids=None)
+    return replace(kept.join(found.take(np.flatnonzero(overlap <= iou))), track_ids=None)
 
 
 def track_arrays(results: list[PoseResult]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
