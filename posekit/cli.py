@@ -22,6 +22,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "weights": ("weights", "import pretrained weights from local files into the cache (weights import blazepose)"),
     "eval": ("eval", "COCO keypoint AP/AR (pycocotools-exact) and PCK of a results file or a model"),
     "train": ("train", "train a model preset on COCO-format keypoint data (single process or torchrun)"),
+    "adapt": ("adapt", "adapt a trained model to a new domain from unlabelled images (AdaBN, mean teacher)"),
     "distill": ("distill", "train a smaller preset under a trained teacher (Fast Pose Distillation, FPD)"),
     "validate": ("validate", "check a dataset or results file and list every problem in it"),
     "eval-track": ("eval_track", "PoseTrack-style MOTA, ID switches and per-frame AP of a tracks file"),

@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("evaluation",),
     ("codecs", "models", "postprocess", "pretrained"),
     ("engine",),
-    ("topdown", "bottomup", "compress"),
+    ("topdown", "bottomup", "compress", "adaptation"),
     ("video",),
     ("zoo",),
     ("estimators",),

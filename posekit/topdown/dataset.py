@@ -41,6 +41,7 @@ class PersonInstance:
     image: np.ndarray | None = None
     score: float = 1.0
     category_id: int = 1
+    mask: np.ndarray | None = None  # (H, W) bool person pixels of the image, for multi-task training
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -153,5 +154,14 @@ class TopDownDataset:
         if not self.encode:
             return item
         target, weight = self.codec.encode(kp[None], vis[None])
-        return {"image": normalize_image(crop), "target": target[0], "target_weight": weight[0],
-                "matrix": m.astype(np.float64), "index": index}
+        item.update(target=target[0], target_weight=weight[0])
+        if inst.mask is not None:
+            item["mask"] = self.heatmap_mask(inst.mask, m)
+        return item
+
+    def heatmap_mask(self, mask: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        """The person mask (H, W) of the image on the heatmap grid (h, w): the share of each heatmap
+        cell's crop pixels that are the person's (float32 in [0, 1])."""
+        crop = warp(mask.astype(np.float32), matrix, self.codec.input_size)
+        size = tuple(getattr(self.codec, "heatmap_size", self.codec.input_size))
+        return cv2.resize(crop.astype(np.float32), size, interpolation=cv2.INTER_AREA)

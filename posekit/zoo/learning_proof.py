@@ -25,21 +25,23 @@ from ..engine.config import TrainConfig
 from ..topdown.dataset import PersonInstance, TopDownDataset
 from ..topdown.transforms import RandomAugment
 
-__all__ = ["synthetic_instances", "crops_ground_truth", "learn_synthetic", "mean_pose_scores", "held_out_scorer",
+__all__ = ["synthetic_instances", "crops_ground_truth", "train_synthetic", "learn_synthetic", "mean_pose_scores", "held_out_scorer",
            "SYNTHETIC_AUGMENT"]
 
 SYNTHETIC_AUGMENT = RandomAugment(flip_prob=0.0, scale_factor=0.1, rotation_prob=0.0, half_body_prob=0.0)
 
 
-def synthetic_instances(n: int, size: tuple[int, int], seed: int) -> list[PersonInstance]:
-    """``n`` in-memory synthetic crops of ``size`` (W, H), each framed as a 1.25-padded box frames it."""
+def synthetic_instances(n: int, size: tuple[int, int], seed: int, masks: bool = False) -> list[PersonInstance]:
+    """``n`` in-memory synthetic crops of ``size`` (W, H), each framed as a 1.25-padded box frames it;
+    with ``masks`` each carries its person mask (for multi-task training)."""
     from ..data.synthetic import make_crops
 
     w, h = size
-    images, keypoints = make_crops(n, size=(w, h), seed=seed)
+    made = make_crops(n, size=(w, h), seed=seed, masks=masks)
+    images, keypoints = made[0], made[1]
     box = np.array([w / 2 - w / 2.5, h / 2 - h / 2.5, w / 1.25, h / 1.25])
     return [PersonInstance(i, box, keypoints[i, :, :2].astype(np.float64), keypoints[i, :, 2].astype(np.int64),
-                           image=images[i]) for i in range(n)]
+                           image=images[i], mask=made[2][i] if masks else None) for i in range(n)]
 
 
 def crops_ground_truth(instances: list[PersonInstance], skeleton) -> dict:
@@ -111,6 +113,31 @@ def _inference_ms(model, held_out: list[PersonInstance]) -> float:
     return (time.perf_counter() - start) / 3 / n * 1e3
 
 
+def train_synthetic(preset: str, steps: int, train: list[PersonInstance], seed: int = 0, out: str | None = None,
+                    model_args: dict | None = None, wrap=None, score=None, before=None, **config) -> tuple:
+    """The training half of :func:`learn_synthetic`: ``(model, summary)``, the built ``preset`` trained
+    from scratch for ``steps`` steps on ``train``. ``score(model)`` is the Trainer's validation;
+    ``before(model)``, given, runs on the built model before any step."""
+    from ..engine.trainer import Trainer, seed_everything
+    from . import build_model
+
+    seed_everything(seed)
+    model = build_model(preset, **(model_args or {}))
+    if before is not None:
+        before(model)
+    trained = wrap(model) if wrap is not None else model
+    settings = dict(batch_size=8, lr=3e-3, schedule="cosine", warmup_steps=50, amp="bf16", workers=0,
+                    augment=SYNTHETIC_AUGMENT, log_every=50, seed=seed)
+    settings.update(config)
+    epochs = -(-steps * settings["batch_size"] // len(train))
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = TrainConfig(out=out or tmp, epochs=epochs, max_steps=steps, val_every=epochs, **settings)
+        cfg = replace(cfg, warmup_steps=min(cfg.warmup_steps, steps // 4))
+        data = TopDownDataset(train, model.codec, model.skeleton, cfg.augment, seed=seed)
+        summary = Trainer(trained, data, cfg, score, "PCK@0.1").fit()
+    return model, summary
+
+
 def learn_synthetic(preset: str, steps: int, train: list[PersonInstance], held_out: list[PersonInstance],
                     seed: int = 0, out: str | None = None, model_args: dict | None = None, untrained: bool = False,
                     wrap=None, **config) -> dict:
@@ -125,28 +152,20 @@ def learn_synthetic(preset: str, steps: int, train: list[PersonInstance], held_o
     number of parameters, steps, minutes and the inference cost in ms per crop.
     """
     from ..engine.cpu import flush_denormals
-    from ..engine.trainer import Trainer, seed_everything
     from ..models.complexity import count_parameters
-    from . import build_model
 
-    seed_everything(seed)
-    model = build_model(preset, **(model_args or {}))
-    trained = wrap(model) if wrap is not None else model
-    settings = dict(batch_size=8, lr=3e-3, schedule="cosine", warmup_steps=50, amp="bf16", workers=0,
-                    augment=SYNTHETIC_AUGMENT, log_every=50, seed=seed)
-    settings.update(config)
-    score = held_out_scorer(held_out, model.skeleton)
     row: dict = {"preset": preset, "seed": seed}
-    if untrained:
-        with flush_denormals(True):
-            row.update({f"untrained_{k}": v for k, v in score(model).items()})
-    epochs = -(-steps * settings["batch_size"] // len(train))
+    scorer: list = []
+
+    def before(model) -> None:
+        scorer.append(held_out_scorer(held_out, model.skeleton))
+        if untrained:
+            with flush_denormals(True):
+                row.update({f"untrained_{k}": v for k, v in scorer[0](model).items()})
+
     t0 = time.monotonic()
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = TrainConfig(out=out or tmp, epochs=epochs, max_steps=steps, val_every=epochs, **settings)
-        cfg = replace(cfg, warmup_steps=min(cfg.warmup_steps, steps // 4))
-        data = TopDownDataset(train, model.codec, model.skeleton, cfg.augment, seed=seed)
-        summary = Trainer(trained, data, cfg, score, "PCK@0.1").fit()
+    model, summary = train_synthetic(preset, steps, train, seed, out, model_args, wrap,
+                                     lambda m: scorer[0](m), before, **config)
     row.update(summary["metrics"])
     row.update({"params_m": count_parameters(model) / 1e6, "steps": summary["steps"],
                 "minutes": (time.monotonic() - t0) / 60, "ms_per_crop": _inference_ms(model, held_out)})

@@ -213,22 +213,26 @@ def make_crop(rng: np.random.Generator, width: int = 192, height: int = 256, var
 
 
 def make_crops(n: int, size: tuple[int, int] = (192, 256), seed: int = 0, start: int = 0,
-               variety: float = 0.8, **options) -> tuple[np.ndarray, np.ndarray]:
+               variety: float = 0.8, masks: bool = False, **options) -> tuple[np.ndarray, ...]:
     """``n`` single-person crops in memory for top-down training.
 
     ``size`` is (width, height). Returns images (N, H, W, 3) uint8 RGB and keypoints (N, 17, 3) as
     COCO's x, y, v in crop pixels; coordinates are kept even where v is 0 (outside the crop).
     Crop ``i`` depends only on (``seed``, ``start + i``), so batches can be drawn incrementally.
+    ``masks``: a third array (N, H, W) bool, the person's pixels (from the label map).
     ``variety`` scales pose variation; ``options`` go to :func:`make_crop` (``padding``,
     ``distractor_prob``, ``occluder_prob``) to make the task easier or harder.
     """
     w, h = size
     images = np.empty((n, h, w, 3), np.uint8)
     kps = np.zeros((n, K, 3), np.float32)
+    person = np.zeros((n, h, w), bool)
     for i in range(n):
         scene = make_crop(np.random.default_rng([seed, start + i]), w, h, variety, **options)
         images[i] = scene.image
         if len(scene.slots):
             kps[i, :, :2] = scene.keypoints[0]
             kps[i, :, 2] = scene.visibility[0]
-    return images, kps
+            if masks:
+                person[i] = scene.mask(0)
+    return (images, kps, person) if masks else (images, kps)
