@@ -30,6 +30,16 @@ BAD = {
 }
 
 
+def _checkpoint(tmp):
+    """A small top-down checkpoint, for the verbs whose bad input is a second file."""
+    from posekit.engine.checkpoint import save_weights
+    from posekit.zoo import build_model
+
+    path = tmp / "model.safetensors"
+    save_weights(build_model("simplebaseline-r18-128x96", input_size=(32, 32)), path)
+    return path
+
+
 def _image(shared):
     return str(next((shared / "coco_mini" / "images" / "val2017").glob("*.jpg")))
 
@@ -55,6 +65,7 @@ ARGV = {
     "serve": lambda b, t, s: ["serve", "--model", b, "--port", "0"],  # refused before it listens
     "quantize": lambda b, t, s: ["quantize", b, "--calibration", "synthetic:2", "--out", t / "q.onnx"],
     "robustness": lambda b, t, s: ["robustness", "--gt", b, "--images", t, "--out", t / "r"],
+    "adapt": lambda b, t, s: ["adapt", "--model", b, "--target-images", t, "--out", t / "run"],
 }
 # also the ground-truth side of the verbs that read two files
 ARGV_GT = {
@@ -63,6 +74,11 @@ ARGV_GT = {
         "eval", "--gt", s / "coco_mini" / "annotations" / "person_keypoints_val2017.json",
         "--results", s / "coco_mini" / "annotations" / "person_keypoints_val2017.json", "--image-ids", b],
     "validate --gt": lambda b, t, s: ["validate", "--gt", b, b],
+    "adapt --detector": lambda b, t, s: ["adapt", "--model", _checkpoint(t), "--target-images", t,
+                                         "--out", t / "run", "--detector", b],
+    "adapt --source": lambda b, t, s: ["adapt", "--model", _checkpoint(t), "--target-images", t,
+                                       "--out", t / "run", "--method", "mean-teacher", "--crops", "--source", b,
+                                       "--source-images", t],
 }
 # validate reads the file: it exits 1 for a file it parsed and found problems in
 EXIT = {("validate", "wrong type"): 1, ("validate", "wrong records"): 1, ("validate", "unhashable ids"): 1}

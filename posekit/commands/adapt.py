@@ -48,14 +48,14 @@ def target_people(args: argparse.Namespace, num_keypoints: int) -> tuple[list, l
     from ..errors import InputError
     from ..topdown.dataset import PersonInstance, read_image
 
+    detector = None
+    if not args.crops:  # before the images: a bad detections file fails at once
+        from ..estimators import make_detector
+        detector = make_detector(args.detector)
     items, skipped = expand_inputs([args.target_images])
     images = [it for it in items if it.kind == "image"]
     if not images:
         raise InputError(f"{args.target_images}: no image found")
-    detector = None
-    if not args.crops:
-        from ..estimators import make_detector
-        detector = make_detector(args.detector)
     people, problems = [], [f"{s}: not an image" for s in skipped]
     zeros_kp, zeros_v = np.zeros((num_keypoints, 2)), np.zeros(num_keypoints, np.int64)
     for i, item in enumerate(tqdm(images, desc="target people", unit="img")):
@@ -94,6 +94,14 @@ def run(args: argparse.Namespace) -> int:
     if args.method == "mean-teacher" and not (args.source and args.source_images):
         raise DataError("mean-teacher needs the labelled source data: --source and --source-images",
                         args.source, None, "source")
+    source = None
+    if args.method == "mean-teacher":  # read before any work: a bad file fails at once
+        from ..topdown.dataset import person_instances
+        from ..topdown.training import check_image_paths, load_keypoint_file
+
+        coco = load_keypoint_file(args.source, None, args.source_images)
+        check_image_paths(coco, args.source_images, args.source)
+        source = person_instances(coco, args.source_images, train=True)
     people, problems = target_people(args, model.skeleton.num_keypoints)
     if not people:
         raise DataError("no target person found (try --crops, or a lower --min-score)", args.target_images, None,
@@ -103,12 +111,6 @@ def run(args: argparse.Namespace) -> int:
         with flush_denormals(True), torch.no_grad():
             adapt_batchnorm(model, crop_batches(people, model))
         if args.method == "mean-teacher":
-            from ..topdown.dataset import person_instances
-            from ..topdown.training import check_image_paths, load_keypoint_file
-
-            coco = load_keypoint_file(args.source, None, args.source_images)
-            check_image_paths(coco, args.source_images, args.source)
-            source = person_instances(coco, args.source_images, train=True)
             cfg = TrainConfig(out=str(out.path / "self-training"), epochs=-(-args.steps * args.batch_size // len(people)),
                               max_steps=args.steps, batch_size=args.batch_size, lr=args.lr, schedule="cosine",
                               warmup_steps=0, workers=0, seed=args.seed)
