@@ -26,30 +26,14 @@ import torch  # noqa: E402
 from posekit.fileio import write_json  # noqa: E402
 from posekit.zoo.learning_adapt import TARGET_SEVERITIES, learn_adaptation, shifted_instances  # noqa: E402
 from posekit.zoo.learning_proof import synthetic_instances  # noqa: E402
+from posekit.zoo.seed_summary import summarise_seeds  # noqa: E402
 
 KEYS = ("PCK@0.1", "PCK@0.2", "AP")
 METHODS = ("source-only, clean", "source-only", "adabn", "adabn+mean-teacher")
 
 
 def summarise(runs: list[dict]) -> dict:
-    out: dict = {}
-    for method in METHODS:
-        rows = [r for r in runs if r["method"] == method]
-        if rows:
-            out[method] = {k: {"mean": round(float(np.mean([r[k] for r in rows])), 4),
-                               "min": round(float(np.min([r[k] for r in rows])), 4),
-                               "max": round(float(np.max([r[k] for r in rows])), 4)} for k in KEYS}
-            out[method]["seeds"] = [r["seed"] for r in rows]
-    base = out.get("source-only")
-    for method in ("adabn", "adabn+mean-teacher"):
-        if base and method in out:
-            for k in KEYS:
-                b, m = base[k], out[method][k]
-                spread = max(b["max"] - b["min"], m["max"] - m["min"])
-                out[method][f"gain_{k}"] = round(m["mean"] - b["mean"], 4)
-                out[method][f"spread_{k}"] = round(spread, 4)
-                out[method][f"beats_source_{k}"] = bool(m["mean"] - b["mean"] > spread)
-    return out
+    return summarise_seeds(runs, "method", METHODS, "source-only", KEYS)
 
 
 def main() -> None:

@@ -23,13 +23,14 @@ import cv2
 import numpy as np
 
 from ..data.coco import CocoDataset
+from ..data.masks import segmentation_mask
 from ..errors import DataError
 from ..skeletons import Skeleton
 from ..topdown.dataset import read_image
 from ..topdown.pixel_augment import pixel_augment
 from ..topdown.transforms import RandomAugment, apply_affine, color_jitter
 
-__all__ = ["ImageInstance", "image_instances", "BottomUpDataset", "fit_matrix", "ignore_mask", "rle_decode"]
+__all__ = ["ImageInstance", "image_instances", "BottomUpDataset", "fit_matrix", "ignore_mask"]
 
 
 @dataclass
@@ -48,50 +49,13 @@ class ImageInstance:
     ignored: list = field(default_factory=list)
 
 
-def rle_decode(rle: dict) -> np.ndarray:
-    """A COCO RLE (uncompressed ``counts`` list, or the compressed string of the COCO API) as a bool mask (h, w)."""
-    h, w = (int(v) for v in rle["size"])
-    counts = rle["counts"]
-    if isinstance(counts, str):  # cocoapi maskApi.c rleFrString: 5-bit groups, continuation bit 0x20, deltas
-        values, i, raw = [], 0, counts.encode()
-        while i < len(raw):
-            x, k, more = 0, 0, True
-            while more:
-                c = raw[i] - 48
-                x |= (c & 0x1F) << (5 * k)
-                more = bool(c & 0x20)
-                i, k = i + 1, k + 1
-                if not more and (c & 0x10):
-                    x |= -1 << (5 * k)
-            if len(values) > 2:
-                x += values[-2]
-            values.append(x)
-        counts = values
-    flat = np.zeros(h * w, bool)
-    pos = 0
-    for j, n in enumerate(counts):
-        if j % 2:
-            flat[pos:pos + n] = True
-        pos += n
-    return flat.reshape(w, h).T
-
-
 def ignore_mask(annotations: Sequence[dict], height: int, width: int) -> np.ndarray:
     """(height, width) bool: True where ``annotations`` (crowds, unlabelled people) lie."""
     out = np.zeros((height, width), bool)
     for a in annotations:
-        seg = a.get("segmentation")
-        if isinstance(seg, dict) and "counts" in seg:
-            m = rle_decode(seg)
-            if m.shape == out.shape:
-                out |= m
-                continue
-        if isinstance(seg, list) and seg:
-            canvas = np.zeros((height, width), np.uint8)
-            polys = [np.round(np.asarray(p, np.float64).reshape(-1, 2) - 0.5).astype(np.int32)
-                     for p in seg if len(p) >= 6]
-            cv2.fillPoly(canvas, polys, 1)
-            out |= canvas > 0
+        m = segmentation_mask(a.get("segmentation"), height, width)
+        if m is not None:
+            out |= m
             continue
         x, y, w, h = (float(v) for v in a.get("bbox", (0, 0, 0, 0)))
         out[max(0, int(y)):max(0, int(np.ceil(y + h))), max(0, int(x)):max(0, int(np.ceil(x + w)))] = True

@@ -12,6 +12,7 @@ from typing import Callable
 
 from ..data.coco import CocoDataset
 from ..engine.config import TrainConfig
+from ..errors import DataError
 from ..topdown.training import check_image_paths, load_keypoint_file
 from ..topdown.transforms import RandomAugment
 from .dataset import BottomUpDataset, image_instances
@@ -24,8 +25,6 @@ class BottomUpSamples(BottomUpDataset):
     """Training images whose ``describe(index)`` names the image file."""
 
     def describe(self, index: int) -> str:
-        from ..errors import DataError
-
         inst = self.instances[index]
         try:
             self[index]
@@ -58,6 +57,9 @@ def train_bottomup(cfg: TrainConfig, build_model: Callable, progress: bool = Tru
     from ..engine.trainer import Trainer, seed_everything
 
     said: list[str] = []
+    if cfg.multitask:
+        raise DataError(f"multi-task training ({cfg.multitask}) is for top-down models; {cfg.model} is bottom-up",
+                        None, None, "multitask")
     train_coco = load_keypoint_file(cfg.train, cfg.skeleton or None, cfg.train_images)
     check_image_paths(train_coco, cfg.train_images, cfg.train)
     skeleton = train_coco.skeleton()

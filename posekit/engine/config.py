@@ -61,13 +61,18 @@ class TrainConfig:
     resume: bool = False                         # continue from out/last.json if present
     save_every: int = 0                          # steps between mid-epoch checkpoints; 0 = at epoch ends only
     log_every: int = 10                          # steps between rows of steps.csv
+    multitask: str = ""                          # "" | seg: a person-segmentation head beside the keypoints
+    #                                              (COCO polygons / RLE; top-down; docs/training.md)
+    multitask_weighting: str = "fixed"           # fixed (L_k + seg_weight L_s) | uncertainty (Kendall et al. 2018)
+    seg_weight: float = 0.01                     # the segmentation loss's weight under fixed weighting
     augment: Any = None                          # the driver's augmentation dataclass; None = its defaults
 
     def __post_init__(self) -> None:
         self.milestones = tuple(int(m) for m in self.milestones)
         for name, allowed in (("optimizer", ("adam", "adamw")), ("schedule", ("step", "cosine")),
                               ("amp", ("auto", "bf16", "fp16", "off")), ("val_metric", ("ap", "pck")),
-                              ("device", ("auto", "cpu", "cuda"))):
+                              ("device", ("auto", "cpu", "cuda")), ("multitask", ("", "seg")),
+                              ("multitask_weighting", ("fixed", "uncertainty"))):
             if getattr(self, name) not in allowed:
                 raise DataError(f"must be one of {', '.join(allowed)}, not {getattr(self, name)!r}", None, None, name)
         for name in ("epochs", "max_steps", "save_every", "log_every", "val_every", "batch_size", "warmup_steps"):

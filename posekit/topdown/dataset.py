@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from ..data.coco import CocoDataset
+from ..data.masks import segmentation_mask
 from ..errors import DataError
 from ..skeletons import Skeleton
 from .pixel_augment import pixel_augment
@@ -42,6 +43,7 @@ class PersonInstance:
     score: float = 1.0
     category_id: int = 1
     mask: np.ndarray | None = None  # (H, W) bool person pixels of the image, for multi-task training
+    segmentation: list | dict | None = None  # or the annotation's COCO polygons / RLE, rasterised when cropped
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -76,6 +78,7 @@ def person_instances(coco: CocoDataset, image_root: str | os.PathLike, detection
                                       np.zeros(k, np.int64), str(coco.image_path(d["image_id"], root)),
                                       score=float(d.get("score", 1.0)), category_id=cat))
     else:
+        segmentations = {a["id"]: a.get("segmentation") for a in coco.annotations if "id" in a}
         for image_id in coco.image_ids:
             s = coco.sample(image_id, cat)
             for i in range(len(s)):
@@ -83,7 +86,8 @@ def person_instances(coco: CocoDataset, image_root: str | os.PathLike, detection
                 if train and (s.iscrowd[i] or s.num_keypoints[i] == 0 or box[2] <= 1 or box[3] <= 1):
                     continue
                 out.append(PersonInstance(image_id, box, s.keypoints[i], s.visibility[i],
-                                          str(coco.image_path(image_id, root)), category_id=cat))
+                                          str(coco.image_path(image_id, root)), category_id=cat,
+                                          segmentation=segmentations.get(int(s.ann_ids[i])) or None))
     missing = sorted({p.image_path for p in out if not Path(p.image_path).is_file()})
     if missing:
         raise DataError(f"image file not found ({len(missing)} missing in all)", missing[0])
@@ -96,10 +100,14 @@ class TopDownDataset:
     Items are dicts of NumPy arrays: ``image`` (3, H, W) normalised float32, ``target`` and
     ``target_weight`` from ``codec.encode`` (left out with ``encode=False``), ``matrix`` (2, 3)
     image -> crop, ``index``. ``augment=None`` gives the deterministic evaluation crop.
+    With ``masks`` every encoded item also has ``mask``, the person's share of each heatmap cell
+    (:meth:`heatmap_mask`, from the instance's ``mask`` or COCO ``segmentation``), and
+    ``mask_weight`` (1, or 0 for a person without either): the targets of multi-task training.
     """
 
     def __init__(self, instances: Sequence[PersonInstance], codec, skeleton: Skeleton,
-                 augment: RandomAugment | None = None, seed: int = 0, padding: float = 1.25, encode: bool = True):
+                 augment: RandomAugment | None = None, seed: int = 0, padding: float = 1.25, encode: bool = True,
+                 masks: bool = False):
         self.instances = list(instances)
         self.encode = encode
         self.codec, self.skeleton, self.augment = codec, skeleton, augment
@@ -108,6 +116,7 @@ class TopDownDataset:
         # per-sample warps are small: OpenCV's thread pool only fights torch's threads for the cores
         cv2.setNumThreads(1)
         self.lower = lower_body_mask(skeleton.names)
+        self.masks = masks
 
     def __len__(self) -> int:
         return len(self.instances)
@@ -141,7 +150,8 @@ class TopDownDataset:
         inst = self.instances[index]
         rng = np.random.default_rng([self.seed, self.epoch, index]) if self.augment is not None else None
         m, flip = self.crop_geometry(inst, rng)
-        crop = warp(self._image(inst), m, self.codec.input_size)
+        image = self._image(inst)
+        crop = warp(image, m, self.codec.input_size)
         kp = apply_affine(inst.keypoints[None], m)[0]
         vis = np.asarray(inst.visible)
         if flip:
@@ -155,8 +165,10 @@ class TopDownDataset:
             return item
         target, weight = self.codec.encode(kp[None], vis[None])
         item.update(target=target[0], target_weight=weight[0])
-        if inst.mask is not None:
-            item["mask"] = self.heatmap_mask(inst.mask, m)
+        if self.masks:
+            mask = inst.mask if inst.mask is not None else segmentation_mask(inst.segmentation, *image.shape[:2])
+            item["mask"] = self.heatmap_mask(mask if mask is not None else np.zeros(image.shape[:2], bool), m)
+            item["mask_weight"] = np.float32(mask is not None)
         return item
 
     def heatmap_mask(self, mask: np.ndarray, matrix: np.ndarray) -> np.ndarray:

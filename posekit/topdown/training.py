@@ -142,7 +142,15 @@ def train_topdown(cfg: TrainConfig, build_model: Callable, progress: bool = True
     model = build_model(cfg.model, skeleton=skeleton, **({"loss": cfg.loss} if cfg.loss else {}))
     instances = person_instances(train_coco, cfg.train_images, train=True)
     augment = cfg.augment if isinstance(cfg.augment, RandomAugment) else RandomAugment(**(cfg.augment or {}))
-    train_set = SkipUnreadable(TopDownSamples(instances, model.codec, skeleton, augment, seed=cfg.seed))
+    train_set = SkipUnreadable(TopDownSamples(instances, model.codec, skeleton, augment, seed=cfg.seed,
+                                              masks=cfg.multitask == "seg"))
+    trained = model
+    if cfg.multitask == "seg":  # the segmentation head is a training aid: the run's weights are the pose network's
+        from .multitask import MultiTask
+
+        trained = MultiTask(model, cfg.multitask_weighting, cfg.seg_weight)
+        masked = sum(p.segmentation is not None or p.mask is not None for p in instances)
+        note(f"{cfg.train}: multi-task training, {masked} of {len(instances)} people have a segmentation")
     validate = None
     if cfg.val:
         val_images = cfg.val_images or cfg.train_images
@@ -150,7 +158,7 @@ def train_topdown(cfg: TrainConfig, build_model: Callable, progress: bool = True
         check_image_paths(val_coco, val_images, cfg.val)
         validate = topdown_validator(val_coco, val_images, cfg.flip_test, cfg.batch_size, cfg.workers)
     metric = "AP" if cfg.val_metric == "ap" else "PCK@0.1"
-    summary = Trainer(model, train_set, cfg, validate, metric).fit()
+    summary = Trainer(trained, train_set, cfg, validate, metric).fit()
     for line in summary["skipped"]:
         note(f"skipped unreadable training image {line}")
     summary["notes"] = said

@@ -114,10 +114,12 @@ def _inference_ms(model, held_out: list[PersonInstance]) -> float:
 
 
 def train_synthetic(preset: str, steps: int, train: list[PersonInstance], seed: int = 0, out: str | None = None,
-                    model_args: dict | None = None, wrap=None, score=None, before=None, **config) -> tuple:
+                    model_args: dict | None = None, wrap=None, score=None, before=None, masks: bool = False,
+                    **config) -> tuple:
     """The training half of :func:`learn_synthetic`: ``(model, summary)``, the built ``preset`` trained
     from scratch for ``steps`` steps on ``train``. ``score(model)`` is the Trainer's validation;
-    ``before(model)``, given, runs on the built model before any step."""
+    ``before(model)``, given, runs on the built model before any step; ``masks`` gives the crops'
+    person masks to the trained module (multi-task training, ``TopDownDataset(masks=True)``)."""
     from ..engine.trainer import Trainer, seed_everything
     from . import build_model
 
@@ -133,7 +135,7 @@ def train_synthetic(preset: str, steps: int, train: list[PersonInstance], seed: 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = TrainConfig(out=out or tmp, epochs=epochs, max_steps=steps, val_every=epochs, **settings)
         cfg = replace(cfg, warmup_steps=min(cfg.warmup_steps, steps // 4))
-        data = TopDownDataset(train, model.codec, model.skeleton, cfg.augment, seed=seed)
+        data = TopDownDataset(train, model.codec, model.skeleton, cfg.augment, seed=seed, masks=masks)
         summary = Trainer(trained, data, cfg, score, "PCK@0.1").fit()
     return model, summary
 

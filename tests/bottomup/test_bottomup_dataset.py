@@ -3,9 +3,10 @@ unlabelled people, and COCO RLE decoding against pycocotools."""
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from posekit.bottomup.dataset import BottomUpDataset, ImageInstance, fit_matrix, ignore_mask, rle_decode
+from posekit.bottomup.dataset import BottomUpDataset, ImageInstance, fit_matrix, ignore_mask
+from posekit.data.masks import rle_decode
 from posekit.codecs.paf import PAFCodec
-from posekit.data.synthetic.dataset import rle_encode
+from posekit.data.masks import rle_encode
 from posekit.skeletons import COCO17
 from posekit.topdown.transforms import RandomAugment
 

@@ -14,7 +14,7 @@ from posekit.data.coco import load_coco
 from posekit.data.synthetic import make_crops, make_scene, write_dataset
 from posekit.data.synthetic.background import background
 from posekit.data.synthetic.body import ANGLE_LIMITS, P, forward_kinematics, sample_body, sample_pose
-from posekit.data.synthetic.dataset import rle_encode
+from posekit.data.masks import rle_encode
 from posekit.data.synthetic.render import pose_figures, sample_looks
 from posekit.data.synthetic.scene import Person, compose, make_crop, random_people
 from posekit.skeletons import COCO17

@@ -14,26 +14,16 @@ import numpy as np
 
 from ...fileio import write_bytes, write_json
 from ...skeletons import COCO17
+from ..masks import rle_encode
 from .scene import Scene, make_crop, make_scene
 
-__all__ = ["coco_category", "rle_encode", "polygons", "scene_annotations", "encode_png", "write_dataset",
+__all__ = ["coco_category", "polygons", "scene_annotations", "encode_png", "write_dataset",
            "write_preview"]
 
 
 def coco_category() -> dict:
     return {"id": 1, "name": "person", "supercategory": "person", "keypoints": list(COCO17.names),
             "skeleton": [[a + 1, b + 1] for a, b in COCO17.limbs]}
-
-
-def rle_encode(mask: np.ndarray) -> dict:
-    """COCO's uncompressed RLE of a bool mask (H, W): run lengths in column-major order, zeros first."""
-    flat = np.asarray(mask, bool).T.ravel()
-    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    bounds = np.concatenate([[0], change, [flat.size]])
-    counts = np.diff(bounds).tolist()
-    if flat.size and flat[0]:
-        counts = [0] + counts
-    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": counts}
 
 
 def polygons(mask: np.ndarray) -> list[list[float]]:
