@@ -8,6 +8,12 @@ trails). ``frame_id`` is the 0-based index of the frame in the video, as in ``in
 in posetrack.json the frames are images 0..T-1 with ``frame_id`` the same index. Every processed
 frame is in the outputs: people seen before their track was confirmed carry its id. Every
 file is written atomically.
+
+``--refine-tracks RUN_DIR`` runs a tracklet refiner (:mod:`posekit.video.tracklet_refine`, trained
+by ``posekit train-refiner``) over each finished track, then ``--smooth`` applies on top; with a
+refiner the default smoothing is ``none`` (the refiner already steadies the track, and One-Euro
+after it adds lag), and ``--smooth one-euro``/``savgol`` asks for both. All outputs carry the
+refined poses.
 """
 from __future__ import annotations
 
@@ -36,7 +42,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("video", help="a video file, a folder of frames, or a webcam index")
     p.add_argument("--out", required=True, help="output folder")
     add_model_arguments(p)
-    p.add_argument("--smooth", choices=("one-euro", "savgol", "none"), default="one-euro")
+    p.add_argument("--smooth", choices=("one-euro", "savgol", "none"), default=None,
+                   help="smoothing of each track (default one-euro; none with --refine-tracks)")
+    p.add_argument("--refine-tracks", metavar="RUN_DIR",
+                   help="refine each finished track with a tracklet refiner (posekit train-refiner), before smoothing")
     p.add_argument("--keyframe-interval", type=int, default=1,
                    help="run the estimator every K frames and follow optical flow between (default 1: every frame)")
     p.add_argument("--detect-interval", type=int, default=DETECT_INTERVAL,
@@ -71,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from ..skeletons import get_skeleton
     from ..structures import PoseSample
     from ..video.pipeline import TrackingOptions, smooth_tracks, track_frames
+    from ..video.tracklet_refine import refine_results
     from .infer import _info, load_estimator
 
     skeleton = get_skeleton(args.skeleton)
@@ -80,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
     notes: list[str] = []
     if args.model is None:
         args.model = TRACK_MODEL
+    refiner = _refiner(args, skeleton) if args.refine_tracks else None
+    if args.smooth is None:
+        args.smooth = "none" if refiner is not None else "one-euro"
     with OutputFolder(args.out, "track") as out:
         estimator = load_estimator(args)
         options = TrackingOptions(smooth=args.smooth, keyframe_interval=max(1, args.keyframe_interval),
@@ -104,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         elapsed = time.perf_counter() - start
         if not results:
             raise InputError(f"{args.video}: no frame could be read")
+        if refiner is not None:
+            results = refine_results(results, refiner)
         results, report = smooth_tracks(results, args.smooth, fps)
         records, samples = [], []
         stem = Path(args.video).stem or "video"
@@ -116,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
                                       boxes=r.boxes[keep], track_ids=r.track_ids[keep]))
         write_json(out.file("tracks.json"), records)
         save_posetrack(samples, out.file("posetrack.json"), video_id=stem, skeleton=skeleton)
-        write_json(out.file("info.json"), dict(_info(args, skeleton), fps=fps, frames=len(results)), indent=True)
+        write_json(out.file("info.json"), dict(_info(args, skeleton), fps=fps, frames=len(results),
+                                               refiner=args.refine_tracks, smooth=args.smooth), indent=True)
         if not args.no_overlay:
             _overlay(args, results, out.file("overlay.mp4"), fps)
         out.commit()
@@ -130,10 +146,25 @@ def run(args: argparse.Namespace) -> int:
         smooth = "no smoothing"
     if report.get("note") and "jitter_before" in report:
         smooth += f"; {report['note']}"
+    if refiner is not None:
+        smooth = f"tracks refined ({args.refine_tracks}); {smooth}"
     print(f"posekit track: {len(results)} frames in {elapsed:.1f} s ({len(results) / elapsed:.1f} frames/s, "
           f"estimator on {runs}), {tracks} tracks; {smooth}; output in {args.out}" +
           ("" if args.no_overlay else f"; {codec_note()}"), file=sys.stderr)
     return 0
+
+
+def _refiner(args: argparse.Namespace, skeleton):
+    """The refiner of ``--refine-tracks``, checked against the output keypoint set."""
+    from ..errors import InputError
+    from ..video.tracklet_refine import load_refiner
+
+    refiner = load_refiner(args.refine_tracks)
+    if refiner.config.skeleton != skeleton.name or refiner.config.num_keypoints != skeleton.num_keypoints:
+        raise InputError(f"{args.refine_tracks}: the refiner was trained for {refiner.config.skeleton} "
+                         f"({refiner.config.num_keypoints} keypoints) but the tracks are {skeleton.name}; "
+                         f"use --skeleton {refiner.config.skeleton}")
+    return refiner
 
 
 def _overlay(args, results, target: Path, fps: float) -> None:
