@@ -65,6 +65,8 @@ ARGV = {
     "serve": lambda b, t, s: ["serve", "--model", b, "--port", "0"],  # refused before it listens
     "quantize": lambda b, t, s: ["quantize", b, "--calibration", "synthetic:2", "--out", t / "q.onnx"],
     "robustness": lambda b, t, s: ["robustness", "--gt", b, "--images", t, "--out", t / "r"],
+    "train-refiner": lambda b, t, s: ["train-refiner", "--out", (t / "file.txt").write_text("x") and t / "file.txt" / "sub",
+                                      "--steps", "1", "--clips", "2"],
     "adapt": lambda b, t, s: ["adapt", "--model", b, "--target-images", t, "--out", t / "run"],
 }
 # also the ground-truth side of the verbs that read two files
