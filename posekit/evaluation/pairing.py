@@ -13,7 +13,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..data.coco import CocoDataset
-from .coco import dt_table, gt_table
+from .coco_columns import dt_table, gt_table
 from ..oks import oks_matrix
 
 __all__ = ["Pairs", "pair_with_ground_truth"]

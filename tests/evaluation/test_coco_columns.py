@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import posekit.evaluation.coco as C
+import posekit.evaluation.coco_columns as CC
 from posekit.data.validate import results_problems
 from posekit.errors import ValidationError
 from posekit.fileio import read_json
@@ -157,8 +158,8 @@ def test_membership_and_repeat_checks_equal_numpy():
     for _ in range(200):
         values = rng.integers(-5, 30, rng.integers(0, 20))
         allowed = rng.integers(-5, 30, rng.integers(0, 15))
-        assert C._within(values, allowed) == bool(np.isin(values, allowed).all())
-        assert C._repeats(values) == (len(np.unique(values)) != len(values))
+        assert CC._within(values, allowed) == bool(np.isin(values, allowed).all())
+        assert CC._repeats(values) == (len(np.unique(values)) != len(values))
 
 
 def test_posekit_eval_loads_no_heavy_module(tmp_path, simulated):
