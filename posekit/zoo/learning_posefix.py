@@ -6,9 +6,9 @@ ground-truth poses made wrong in the ways estimators are wrong, following Rugger
 of another person) and miss (a keypoint far off). The errors come from the per-frame estimator
 model of :mod:`posekit.video.track_errors` (``simulate_estimates`` with one frame per person, so
 the drift is one more draw of white noise and every event lasts one frame), at the larger rates of
-:data:`POSEFIX_ERRORS`: one keypoint in 10 to 12 is an outlier, inverted or missed, against 1 in 40
-per frame for video. The rates are set by hand, not fitted to an estimator; PoseFix's own
-statistics are not published as numbers. The swap with another person's keypoint is left out: the
+:data:`POSEFIX_ERRORS`: about one keypoint in 11 is an outlier, inverted or missed, against 1 in 40
+per frame for video. The rates are set by hand, not fitted to an estimator nor taken from
+PoseFix's or Ronchi & Perona's statistics. The swap with another person's keypoint is left out: the
 synthetic crops hold one labelled person.
 
 Each training item's errors are drawn afresh per (seed, epoch, index), as the augmentation is, so
