@@ -37,7 +37,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-overlays", action="store_true", help="write no overlay images or videos")
     p.add_argument("--draw-boxes", action="store_true", help="draw each person's box and score on the overlays")
     p.add_argument("--refine", metavar="RUN_DIR",
-                   help="refine every person's pose with a PoseFix refiner (posekit train-posefix), after any model")
+                   help="refine every person's pose with a PoseFix refiner (posekit train-posefix), after any model; "
+                        "one trained on synthetic people does not help on photos (docs/training.md)")
     p.add_argument("--save-crops", action="store_true", help="also write each person's box crop under DIR/crops/")
     p.add_argument("--max-frames", type=int, default=0, help="stop videos and webcams after N frames (0: all)")
     p.add_argument("--resume", action="store_true", help="go on with an interrupted run into the same --out")
