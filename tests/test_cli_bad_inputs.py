@@ -68,7 +68,8 @@ ARGV = {
     "train-refiner": lambda b, t, s: ["train-refiner", "--out", (t / "file.txt").write_text("x") and t / "file.txt" / "sub",
                                       "--steps", "1", "--clips", "2"],
     "adapt": lambda b, t, s: ["adapt", "--model", b, "--target-images", t, "--out", t / "run"],
-    "train-posefix": lambda b, t, s: ["train-posefix", "--out", (t / "file.txt").write_text("x") and t / "file.txt" / "sub",
+    "train-posefix": lambda b, t, s: ["train-posefix", "--out",
+                                      (t / "file.txt").write_text("x") and t / "file.txt" / "sub",
                                       "--steps", "1", "--crops", "8", "--input-size", "32x64"],
 }
 # also the ground-truth side of the verbs that read two files

@@ -10,11 +10,11 @@ applies after any model, top-down or bottom-up.
 
 The network is PoseFix's shape at a small size: a ResNet trunk whose first convolution takes the
 3 + K channels, and SimpleBaseline's deconvolution head (Xiao et al. ECCV 2018; PoseFix's own
-backbone is ResNet-152 + the same deconvolutions). Two simplifications, named: the input pose
-heatmaps are rendered at the crop's resolution with a fixed ``pose_sigma`` in crop pixels (PoseFix
-renders them the same way), and the output is trained with SimpleBaseline's MSE on Gaussian targets
-and decoded by the heatmap codec (arg-max + quarter-pixel shift), where PoseFix combines a heatmap
-cross-entropy with an integral (soft-argmax) regression loss. The keypoint score is the refined
+backbone is ResNet-152 + the same deconvolutions). The input pose is rendered at the crop's
+resolution, Gaussians of a fixed ``pose_sigma`` in crop pixels, peak 1 whatever the keypoint's
+score. One simplification, named: the output is trained with SimpleBaseline's MSE on Gaussian
+targets and decoded by the heatmap codec (arg-max + quarter-pixel shift), where PoseFix combines a
+heatmap cross-entropy with an integral (soft-argmax) regression loss. The keypoint score is the refined
 heatmap's maximum.
 
 Crops are the top-down pipeline's (:mod:`posekit.topdown.transforms`: the person's box, padded by

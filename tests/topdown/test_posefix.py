@@ -190,5 +190,6 @@ def test_cli_trains_a_run_folder_that_infer_refine_applies(shared_data, tmp_path
     assert not np.allclose(want.keypoints, raw.keypoints, atol=0.5)  # the refiner moved them
     proc = run_cli("infer", images / "000000000785.jpg", "--out", tmp_path / "out2", "--refine", tmp_path / "out")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.strip().splitlines()[-1].startswith(f"posekit infer: error: {tmp_path / 'out' / 'posefix.safetensors'}")
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"posekit infer: error: {tmp_path / 'out' / 'posefix.safetensors'}: not a PoseFix run"), last
     assert not (tmp_path / "out2").exists()
