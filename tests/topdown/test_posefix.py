@@ -14,7 +14,7 @@ import torch
 from posekit.errors import InputError
 from posekit.skeletons import COCO17
 from posekit.structures import PoseResult
-from posekit.topdown.posefix import (PoseFix, PoseFixConfig, load_posefix, posefix_input, refine_poses,
+from posekit.topdown.posefix import (PoseFix, PoseFixConfig, Refined, load_posefix, posefix_input, refine_poses,
                                      refine_result, render_pose, save_posefix)
 from posekit.zoo.learning_posefix import POSEFIX_ERRORS, perturb_poses
 from tests.conftest import run_cli
@@ -79,6 +79,9 @@ def test_refine_result_main_keypoints_a_view_or_neither():
     out = refine_result(model, image, plain)
     assert out.keypoints.shape == (1, 17, 2) and np.abs(out.keypoints - kp).max() < 3.9
     assert not np.array_equal(out.keypoint_scores, plain.keypoint_scores)
+    estimator = type("Estimator", (), {"detector": "gt", "predict": lambda self, image, image_id=0: plain})()
+    wrapped = Refined(estimator, model)  # what infer --refine runs: any estimator, then PoseFix
+    assert wrapped.detector == "gt" and np.array_equal(wrapped.predict(image, image_id=1).keypoints, out.keypoints)
     blaze = PoseResult(1, np.zeros((1, 33, 2)), np.zeros((1, 33)), np.ones(1), box, skeleton="blazepose33",
                        views={"coco17": (kp, np.full((1, 17), 0.9))})
     out = refine_result(model, image, blaze)
