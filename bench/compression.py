@@ -121,7 +121,7 @@ def student_rows(run_dir: str, args, train, held_out, tmp: Path) -> list[dict]:
 def _rows(name, model, args, train, held_out, tmp, steps) -> list[dict]:
     from posekit.models.complexity import count_macs, count_parameters
     from posekit.topdown.dataset import TopDownDataset
-    from posekit.zoo.learning_proof import _scores, held_out_scorer
+    from posekit.zoo.learning_proof import held_out_scorer, score_predictions
 
     params, macs = count_parameters(model), count_macs(model, model.input_size)
     ds = TopDownDataset(train[:args.calibration], model.codec, model.skeleton, augment=None, encode=False)
@@ -134,7 +134,7 @@ def _rows(name, model, args, train, held_out, tmp, steps) -> list[dict]:
     for runtime, ms in times.items():
         scores = torch_scores if runtime == "torch fp32" else _onnx_scores(
             _session(files[runtime], args.threads), model, held_out,
-            lambda kp, ks: _scores(kp, ks, held_out, model.skeleton))
+            lambda kp, ks: score_predictions(kp, ks, held_out, model.skeleton))
         rows.append({"model": name, "runtime": runtime, "params_m": params / 1e6, "gflops": macs / 1e9,
                      "ms_per_crop": ms, "PCK@0.1": scores["PCK@0.1"], "AP": scores["AP"],
                      "file_mb": files[runtime].stat().st_size / 1e6 if runtime in files else None, "steps": steps})

@@ -25,6 +25,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "adapt": ("adapt", "adapt a trained model to a new domain from unlabelled images (AdaBN, mean teacher)"),
     "distill": ("distill", "train a smaller preset under a trained teacher (Fast Pose Distillation, FPD)"),
     "train-refiner": ("train_refiner", "train a tracklet refiner on synthetic tracks (posekit track --refine-tracks)"),
+    "train-posefix": ("train_posefix", "train a PoseFix pose refiner on synthetic people (posekit infer --refine)"),
     "validate": ("validate", "check a dataset or results file and list every problem in it"),
     "eval-track": ("eval_track", "PoseTrack-style MOTA, ID switches and per-frame AP of a tracks file"),
     "zoo": ("zoo", "list the model presets: survey section, paper, input, parameters, GFLOPs, published AP"),

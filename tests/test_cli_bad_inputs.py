@@ -68,6 +68,9 @@ ARGV = {
     "train-refiner": lambda b, t, s: ["train-refiner", "--out", (t / "file.txt").write_text("x") and t / "file.txt" / "sub",
                                       "--steps", "1", "--clips", "2"],
     "adapt": lambda b, t, s: ["adapt", "--model", b, "--target-images", t, "--out", t / "run"],
+    "train-posefix": lambda b, t, s: ["train-posefix", "--out",
+                                      (t / "file.txt").write_text("x") and t / "file.txt" / "sub",
+                                      "--steps", "1", "--crops", "8", "--input-size", "32x64"],
 }
 # also the ground-truth side of the verbs that read two files
 ARGV_GT = {
@@ -76,6 +79,7 @@ ARGV_GT = {
         "eval", "--gt", s / "coco_mini" / "annotations" / "person_keypoints_val2017.json",
         "--results", s / "coco_mini" / "annotations" / "person_keypoints_val2017.json", "--image-ids", b],
     "validate --gt": lambda b, t, s: ["validate", "--gt", b, b],
+    "infer --refine": lambda b, t, s: ["infer", _image(s), "--refine", b, "--out", t / "out"],
     "adapt --detector": lambda b, t, s: ["adapt", "--model", _checkpoint(t), "--target-images", t,
                                          "--out", t / "run", "--detector", b],
     "adapt --source": lambda b, t, s: ["adapt", "--model", _checkpoint(t), "--target-images", t,

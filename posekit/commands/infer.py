@@ -12,6 +12,8 @@ inputs' relative paths. Keypoints are COCO-17 unless ``--skeleton`` (or the ``--
 keypoint set) says otherwise. Each finished image is journaled at once, so a crash loses nothing
 and ``--resume`` goes on where it stopped; a second run into the same ``--out`` is refused.
 A bad input gets one line and the run goes on; the exit code is 1 if any input failed.
+``--refine RUN_DIR`` runs a PoseFix refiner (:mod:`posekit.topdown.posefix`, trained by
+``posekit train-posefix``) on every person's crop and pose, whatever the model.
 ``--workers N`` or ``torchrun ... -m posekit infer`` split the inputs across processes and machines
 and merge the parts into the same files (:mod:`posekit.commands.infer_shards`).
 """
@@ -34,6 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keypoint-threshold", type=float, default=0.5, help="overlay draws keypoints above this")
     p.add_argument("--no-overlays", action="store_true", help="write no overlay images or videos")
     p.add_argument("--draw-boxes", action="store_true", help="draw each person's box and score on the overlays")
+    p.add_argument("--refine", metavar="RUN_DIR",
+                   help="refine every person's pose with a PoseFix refiner (posekit train-posefix), after any model; "
+                        "one trained on synthetic people does not help on photos (docs/training.md)")
     p.add_argument("--save-crops", action="store_true", help="also write each person's box crop under DIR/crops/")
     p.add_argument("--max-frames", type=int, default=0, help="stop videos and webcams after N frames (0: all)")
     p.add_argument("--resume", action="store_true", help="go on with an interrupted run into the same --out")
@@ -139,6 +144,11 @@ def run(args: argparse.Namespace) -> int:
     items, skipped = expand_inputs(args.inputs)
     images = [it for it in items if it.kind == "image"]
     videos = [it for it in items if it.kind != "image"]
+    refiner = None
+    if args.refine:  # a bad run folder fails before any output is made
+        from ..topdown.posefix import Refined, load_posefix
+
+        refiner = load_posefix(args.refine)
     if world > 1 and not args.resume:
         import shutil
 
@@ -146,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
     with OutputFolder(args.out if world == 1 else part_folder(args.out, rank, world), "infer",
                       resume=args.resume) as out:
         estimator = load_estimator(args, gt)
+        if refiner is not None:
+            estimator = Refined(estimator, refiner)
         done = {rec["path"]: rec for rec in out.done()}
         records, ids, failed, people, resumed, finished = [], {}, [], 0, 0, []
         for n, item in enumerate(tqdm(images, desc="infer" if world == 1 else f"infer (rank {rank} of {world})",
@@ -249,9 +261,12 @@ def _run_workers(args) -> int:
 
 
 def _info(args, skeleton) -> dict:
-    return {"model": args.model, "detector": args.detector, "skeleton": skeleton.name,
+    info = {"model": args.model, "detector": args.detector, "skeleton": skeleton.name,
             "keypoint_names": list(skeleton.names), "limbs": [list(l) for l in skeleton.limbs],
             "coordinates": "image pixels, origin at the top-left corner of the top-left pixel"}
+    if getattr(args, "refine", None):
+        info["refine"] = f"PoseFix ({args.refine})"
+    return info
 
 
 def _write_overlay(path: Path, image, result, args, skeleton) -> None:

@@ -25,7 +25,8 @@ from ..engine.config import TrainConfig
 from ..topdown.dataset import PersonInstance, TopDownDataset
 from ..topdown.transforms import RandomAugment
 
-__all__ = ["synthetic_instances", "crops_ground_truth", "train_synthetic", "learn_synthetic", "mean_pose_scores", "held_out_scorer",
+__all__ = ["synthetic_instances", "crops_ground_truth", "score_predictions", "train_synthetic", "learn_synthetic",
+           "mean_pose_scores", "held_out_scorer",
            "SYNTHETIC_AUGMENT"]
 
 SYNTHETIC_AUGMENT = RandomAugment(flip_prob=0.0, scale_factor=0.1, rotation_prob=0.0, half_body_prob=0.0)
@@ -60,7 +61,9 @@ def crops_ground_truth(instances: list[PersonInstance], skeleton) -> dict:
                             "skeleton": [[a + 1, b + 1] for a, b in skeleton.limbs]}]}
 
 
-def _scores(kp: np.ndarray, conf: np.ndarray, held_out: list[PersonInstance], skeleton) -> dict:
+def score_predictions(kp: np.ndarray, conf: np.ndarray, held_out: list[PersonInstance], skeleton) -> dict:
+    """PCK@0.1, PCK@0.2 and OKS AP of keypoints ``kp`` (N, K, 2) and scores ``conf`` (N, K), image pixels,
+    predicted for ``held_out`` (one person per image; the person's score is its keypoints' mean)."""
     from ..evaluation import evaluate_coco
     from ..evaluation.pck import box_size, pck
 
@@ -80,7 +83,7 @@ def held_out_scorer(held_out: list[PersonInstance], skeleton):
 
     def score(model) -> dict:
         kp, ks = predict_instances(model, held_out, 64, flip=False, progress=False)
-        return _scores(kp, ks, held_out, skeleton)
+        return score_predictions(kp, ks, held_out, skeleton)
 
     return score
 
@@ -93,7 +96,7 @@ def mean_pose_scores(train: list[PersonInstance], held_out: list[PersonInstance]
     vis = np.stack([p.visible for p in train])[..., None] > 0
     mean = (kp * vis).sum(0) / np.maximum(vis.sum(0), 1)
     pred = np.broadcast_to(mean, (len(held_out),) + mean.shape).copy()
-    return _scores(pred, np.ones(pred.shape[:2]), held_out, skeleton)
+    return score_predictions(pred, np.ones(pred.shape[:2]), held_out, skeleton)
 
 
 def _inference_ms(model, held_out: list[PersonInstance]) -> float:
