@@ -6,7 +6,8 @@ timed separately (median over the photos, after a warm-up):
     side by side as the reference, OpenVINO running the int8 file (and its float graph);
   * resampling the fields onto the decoding grid (bicubic warp, posekit.bottomup.fields);
   * the grouping (posekit.codecs.paf_grouping, NumPy);
-  * end to end ``predict`` (torch and onnxruntime).
+  * end to end ``predict`` (torch and onnxruntime), by default and with ``--accurate`` (flip test and
+    heights 368/256/512: six network runs, their heatmaps warped onto the grid, PAFs read where sampled).
 
     python bench/bottomup_speed.py [--threads 2]
 
@@ -42,7 +43,7 @@ def main() -> int:
 
     from openvino_pose import openvino_fields
     from posekit.bottomup.fields import _prepare, compute_fields
-    from posekit.bottomup.openpose import OpenPose
+    from posekit.bottomup.openpose import OpenPose, OpenPoseConfig
     from posekit.codecs.paf_grouping import group_people
     from posekit.data.images import read_image
     from posekit.pretrained.runtime import make_runner
@@ -66,7 +67,9 @@ def main() -> int:
         run(inputs[0])
         times[f"network: {name}"] = [timed(run, x)[0] for x in inputs]
     est = {b: OpenPose(backend=b) for b in ("torch", "onnxruntime")}
-    est["torch"].predict(photos[0])
+    est.update({f"{b}, --accurate": OpenPose(OpenPoseConfig().accurate(), backend=b) for b in ("torch", "onnxruntime")})
+    for e in est.values():
+        e.predict(photos[0])
     for img in photos:
         t, grid = timed(compute_fields, nets["torch (posekit)"], img, OPENPOSE18, OPENPOSE18.limbs, (args.height,))
         times.setdefault("fields (network + resampling, torch)", []).append(t)

@@ -10,6 +10,11 @@ model sits 3.5 input pixels off with ``s * c``, measured on coco_mini). Every ru
 output, with the exact affine map between grid, image and each run's cells, and averaged: the
 multi-scale and flip test of OpenPose (Cao et al. 2017) and Lightweight OpenPose (Osokin 2019).
 A flipped run's heatmaps swap left and right; its PAFs swap the mirrored limbs and negate x.
+
+The heatmaps are resampled whole (every grid pixel is searched for peaks). The PAFs are read only
+along the candidate limbs, so they stay at the networks' resolution and :class:`ResampledMaps`
+computes the same bicubic values (OpenCV's kernel, a = -0.75, border replicated) at just the grid
+pixels the grouping samples: equal to resampling them whole within 1e-5, at a fraction of the cost.
 """
 from __future__ import annotations
 
@@ -20,7 +25,91 @@ import numpy as np
 
 from ..skeletons import Skeleton
 
-__all__ = ["FieldGrid", "limb_flip", "compute_fields"]
+__all__ = ["FieldGrid", "ResampledMaps", "limb_flip", "compute_fields"]
+
+
+_CUBIC_A = -0.75  # OpenCV's bicubic kernel (cv2.INTER_CUBIC)
+
+
+def _cubic_weights(f: np.ndarray) -> np.ndarray:
+    """(..., 4) weights of the taps at -1, 0, 1, 2 for fractional offsets ``f`` (Keys' kernel, a = -0.75)."""
+    a, x, y = _CUBIC_A, f + 1.0, 1.0 - f
+    w0 = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    w1 = ((a + 2) * f - (a + 3)) * f * f + 1
+    w2 = ((a + 2) * y - (a + 3)) * y * y + 1
+    return np.stack([w0, w1, w2, 1.0 - w0 - w1 - w2], axis=-1)
+
+
+class ResampledMaps:
+    """The average of several runs' low-resolution maps on the decoding grid, computed only where read.
+
+    Each run is (maps (C, h, w), the affine map grid pixel -> map cell ``x = ax u + bx``, ``y = ay v + by``,
+    and per output channel its source channel and sign). ``shape`` is (C, H, W) of the grid;
+    ``maps[c][yi, xi]`` gives channel ``c`` at integer grid pixels (arrays of any shape), the value a
+    bicubic resampling of the whole map would hold there; :meth:`dense` resamples everything.
+    """
+
+    def __init__(self, channels: int, size: tuple[int, int]):
+        self.shape = (channels, size[1], size[0])
+        self.runs: list[tuple[np.ndarray, tuple[float, float, float, float], np.ndarray, np.ndarray]] = []
+        self._last = None
+
+    def add(self, maps: np.ndarray, ax: float, bx: float, ay: float, by: float, source=None, sign=None) -> None:
+        c = self.shape[0]
+        source = np.arange(c) if source is None else np.asarray(source, int)
+        sign = np.ones(c, np.float32) if sign is None else np.asarray(sign, np.float32)
+        self.runs.append((np.ascontiguousarray(maps, np.float32), (ax, bx, ay, by), source, sign))
+        self._last = None
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, c: int) -> "_Channel":
+        return _Channel(self, int(c))
+
+    def sample(self, c: int, yi: np.ndarray, xi: np.ndarray) -> np.ndarray:
+        points, back, taps = self._prepare(yi, xi)
+        total = np.zeros(len(points), np.float32)
+        for (maps, _, source, sign), (ys, xs, wy, wx) in zip(self.runs, taps):
+            values = maps[source[c]][ys[:, :, None], xs[:, None, :]]  # (n, 4, 4)
+            total += sign[c] * np.einsum("nij,ni,nj->n", values, wy, wx)
+        return (total / len(self.runs))[back].reshape(np.shape(yi))
+
+    def _prepare(self, yi, xi):
+        """The distinct grid pixels asked for (limbs share many samples), and per run their 4 x 4 taps
+        and weights; kept for the next call with the same index arrays (a limb's x, then its y)."""
+        if self._last is not None and self._last[0] is yi and self._last[1] is xi:
+            return self._last[2]
+        flat = (np.asarray(yi) * self.shape[2] + np.asarray(xi)).ravel()
+        points, back = np.unique(flat, return_inverse=True)
+        v, u = np.divmod(points, self.shape[2])
+        taps = []
+        for maps, (ax, bx, ay, by), _, _ in self.runs:
+            h, w = maps.shape[1:]
+            sx, sy = ax * u + bx, ay * v + by
+            x0, y0 = np.floor(sx), np.floor(sy)
+            taps.append((np.clip(y0.astype(np.int64)[:, None] + np.arange(-1, 3), 0, h - 1),
+                         np.clip(x0.astype(np.int64)[:, None] + np.arange(-1, 3), 0, w - 1),
+                         _cubic_weights(sy - y0).astype(np.float32), _cubic_weights(sx - x0).astype(np.float32)))
+        self._last = (yi, xi, (points, back, taps))
+        return self._last[2]
+
+    def dense(self) -> np.ndarray:
+        """(C, H, W): every grid pixel of every channel."""
+        _, h, w = self.shape
+        v, u = np.divmod(np.arange(h * w), w)
+        return np.stack([self.sample(c, v, u).reshape(h, w) for c in range(self.shape[0])])
+
+
+class _Channel:
+    """One channel of :class:`ResampledMaps`, indexed ``[yi, xi]`` as a (H, W) array would be."""
+
+    def __init__(self, maps: ResampledMaps, c: int):
+        self.maps, self.c, self.shape = maps, c, maps.shape[1:]
+
+    def __getitem__(self, index) -> np.ndarray:
+        yi, xi = index
+        return self.maps.sample(self.c, yi, xi)
 
 
 @dataclass
@@ -29,7 +118,7 @@ class FieldGrid:
     image x = (u + 0.5) / factor - 0.5 (likewise y)."""
 
     heatmaps: np.ndarray  # (K+1, H, W), last = background
-    pafs: np.ndarray  # (2L, H, W)
+    pafs: ResampledMaps  # (2L, H, W), read where sampled (``pafs.dense()`` for the whole array)
     factor: float
 
     def to_image(self, xy: np.ndarray) -> np.ndarray:
@@ -70,7 +159,8 @@ def compute_fields(run, image: np.ndarray, skeleton: Skeleton, limbs, heights=(3
     gh, gw = max(1, round(h * factor)), max(1, round(w * factor))
     flip_k = np.append(skeleton.flip_index(), skeleton.num_keypoints) if flip else None
     flip_l = limb_flip(skeleton, limbs) if flip else None
-    heat_sum = paf_sum = None
+    heat_sum = None
+    pafs = ResampledMaps(2 * len(limbs), (gw, gh))
     runs = 0
     for height in heights:
         padded, f, size = _prepare(image, height, stride)
@@ -88,20 +178,21 @@ def compute_fields(run, image: np.ndarray, skeleton: Skeleton, limbs, heights=(3
             if mirrored:  # input x' = size_w - 1 - input x
                 ax, bx = -a, (size[0] - 1 - (0.5 * f / factor - 0.5) - off) / stride
             if height == heights[0] and not mirrored:  # the same map as the warp below, by a plain resize
-                heat_g, paf_g = (_upsample(maps, upsample, (gw, gh)) for maps in (heat, paf))
+                heat_g = _upsample(heat, upsample, (gw, gh))
+                pafs.add(paf, 1 / upsample, 0.5 / upsample - 0.5, 1 / upsample, 0.5 / upsample - 0.5)
             else:
                 m = np.array([[ax, 0, bx], [0, a, b]], np.float64)
                 heat_g = _warp(heat, m, (gw, gh))
-                paf_g = _warp(paf, m, (gw, gh))
+                if mirrored:  # the mirrored limb's field, x negated
+                    source = (2 * flip_l[:, None] + np.arange(2)).ravel()
+                    pafs.add(paf, ax, bx, a, b, source, np.tile([-1.0, 1.0], len(flip_l)))
+                else:
+                    pafs.add(paf, ax, bx, a, b)
             if mirrored:
                 heat_g = heat_g[flip_k]
-                paf_g = paf_g.reshape(-1, 2, gh, gw)[flip_l]
-                paf_g[:, 0] *= -1
-                paf_g = paf_g.reshape(-1, gh, gw)
             heat_sum = heat_g if heat_sum is None else heat_sum + heat_g
-            paf_sum = paf_g if paf_sum is None else paf_sum + paf_g
             runs += 1
-    return FieldGrid(heat_sum / runs, paf_sum / runs, factor)
+    return FieldGrid(heat_sum / runs, pafs, factor)
 
 
 def _upsample(maps: np.ndarray, factor: int, size: tuple[int, int]) -> np.ndarray:

@@ -34,7 +34,6 @@ from collections import deque
 from typing import Sequence
 
 import numpy as np
-from scipy.ndimage import maximum_filter
 
 __all__ = ["find_peaks", "score_limbs", "group_people", "assembly_order"]
 
@@ -43,12 +42,25 @@ def find_peaks(heatmaps: np.ndarray, threshold: float = 0.1) -> list[np.ndarray]
     """Per keypoint, the (n, 3) array of (x, y, score) of its local maxima above ``threshold``."""
     k, h, w = heatmaps.shape
     hm = np.ascontiguousarray(heatmaps, dtype=np.float32)
-    peak = (hm >= maximum_filter(hm, size=(1, 3, 3), mode="constant", cval=-np.inf)) & (hm > threshold)
-    ch, ys, xs = np.nonzero(peak)
-    score = hm[ch, ys, xs]
-    pad = np.pad(hm, ((0, 0), (1, 1), (1, 1)), mode="edge")
-    c, l, r = score, pad[ch, ys + 1, xs], pad[ch, ys + 1, xs + 2]
-    u, d = pad[ch, ys, xs + 1], pad[ch, ys + 2, xs + 1]
+    # a 3x3 local maximum (ties count, outside the map counts as -inf) among the few cells above the
+    # threshold: the same cells as comparing the whole map with its maximum filter, at a fraction of the cost
+    flat = hm.reshape(-1)
+    at = np.flatnonzero(flat > threshold)
+    ch, rest = np.divmod(at, h * w)
+    ys, xs = np.divmod(rest, w)
+    score = flat[at]
+
+    def neighbour(dy: int, dx: int) -> np.ndarray:
+        inside = (ys + dy >= 0) & (ys + dy < h) & (xs + dx >= 0) & (xs + dx < w)
+        return np.where(inside, flat[np.where(inside, at + dy * w + dx, at)], -np.inf)
+
+    near = {(dy, dx): neighbour(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx}
+    peak = np.logical_and.reduce([score >= v for v in near.values()]) if len(score) else np.zeros(0, bool)
+    ch, ys, xs, score = ch[peak], ys[peak], xs[peak], score[peak]
+    # the parabola's neighbours, the border replicated ("edge") where one lies outside the map
+    c = score
+    l, r = (np.where(np.isneginf(v[peak]), c, v[peak]) for v in (near[(0, -1)], near[(0, 1)]))
+    u, d = (np.where(np.isneginf(v[peak]), c, v[peak]) for v in (near[(-1, 0)], near[(1, 0)]))
 
     def offset(lo, mid, hi):
         den = lo - 2 * mid + hi
@@ -148,9 +160,11 @@ def group_people(heatmaps: np.ndarray, pafs: np.ndarray, limbs: Sequence[tuple[i
                  order: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Group peaks of ``heatmaps`` (K, H, W; no background channel) into people with ``pafs``
     (2L, H, W; limb ``i`` is channels ``2i`` (x) and ``2i+1`` (y), pointing from ``limbs[i][0]`` to
-    ``limbs[i][1]``). Returns keypoints (M, K, 2) in map pixels, their scores (M, K) (0 where a
-    person has no such keypoint) and person scores (M,): the sum of the person's keypoint scores
-    (mean keypoint score times the number of keypoints), best first. ``order``: see
+    ``limbs[i][1]``; an array, or any object indexed the same way, ``pafs[c][yi, xi]``, such as
+    :class:`posekit.bottomup.fields.ResampledMaps`, which computes only the pixels sampled).
+    Returns keypoints (M, K, 2) in map pixels, their scores (M, K) (0 where a person has no such
+    keypoint) and person scores (M,): the sum of the person's keypoint scores (mean keypoint score
+    times the number of keypoints), best first. ``order``: see
     :func:`assembly_order`."""
     k = heatmaps.shape[0]
     if pafs.shape[0] != 2 * len(limbs):
