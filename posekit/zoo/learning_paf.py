@@ -11,13 +11,10 @@ right a dark one, and a mirror would swap the labels but keep the stripes.
 """
 from __future__ import annotations
 
-import tempfile
 import time
-from dataclasses import replace
 
 import numpy as np
 
-from ..engine.config import TrainConfig
 from ..topdown.transforms import RandomAugment
 
 __all__ = ["synthetic_scenes", "learn_paf", "proof_run", "ground_truth_ap", "proof_summary", "report_seeds", "PAF_AUGMENT", "SCENES", "PRESET", "SIZE", "STEPS"]
@@ -68,27 +65,22 @@ def learn_paf(preset: str, steps: int, train: list, held_out: list, held_out_gt:
     from ..bottomup.dataset import BottomUpDataset
     from ..bottomup.training import bottomup_validator
     from ..engine.cpu import flush_denormals
-    from ..engine.trainer import Trainer, seed_everything
+    from ..engine.trainer import seed_everything
     from ..models.complexity import count_parameters
     from . import build_model
+    from .learning_proof import fit_steps
 
     seed_everything(seed)
     model = build_model(preset, **(model_args or {}))
-    settings = dict(batch_size=8, lr=3e-3, schedule="cosine", warmup_steps=50, amp="off", workers=0,
-                    augment=PAF_AUGMENT, log_every=50, seed=seed, channels_last=False)
-    settings.update(config)
+    settings = {"amp": "off", "augment": PAF_AUGMENT, "channels_last": False, **config}
     validate = bottomup_validator(held_out_gt, instances=held_out)
     row: dict = {"preset": preset, "seed": seed}
     if untrained:
         with flush_denormals(True):
             row["untrained_AP"] = validate(model)["AP"]
-    epochs = -(-steps * settings["batch_size"] // len(train))
     t0, c0 = time.monotonic(), time.process_time()
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = TrainConfig(out=out or tmp, epochs=epochs, max_steps=steps, val_every=epochs, **settings)
-        cfg = replace(cfg, warmup_steps=min(cfg.warmup_steps, steps // 4))
-        data = BottomUpDataset(train, model.codec, model.skeleton, cfg.augment, seed=seed)
-        summary = Trainer(model, data, cfg, validate, "AP").fit()
+    summary = fit_steps(model, lambda augment: BottomUpDataset(train, model.codec, model.skeleton, augment, seed=seed),
+                        len(train), steps, validate, "AP", seed, out, **settings)
     row.update(summary["metrics"])
     row.update({"params_m": count_parameters(model) / 1e6, "steps": summary["steps"],
                 "minutes": (time.monotonic() - t0) / 60, "cpu_minutes": (time.process_time() - c0) / 60})

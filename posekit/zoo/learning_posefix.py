@@ -17,16 +17,13 @@ people, augmented as the learning proof's (scale only, no flips).
 """
 from __future__ import annotations
 
-import tempfile
-from dataclasses import replace
-
 import numpy as np
 
 from ..topdown.dataset import PersonInstance, TopDownDataset
 from ..topdown.posefix import PoseFix, PoseFixConfig, refine_crops, render_pose
 from ..topdown.transforms import apply_affine
 from ..video.track_errors import EstimatorErrors, simulate_estimates
-from .learning_proof import SYNTHETIC_AUGMENT, score_predictions
+from .learning_proof import SYNTHETIC_AUGMENT, fit_steps, score_predictions
 
 __all__ = ["POSEFIX_ERRORS", "perturb_poses", "PoseFixData", "train_posefix", "refine_instances", "posefix_scorer"]
 
@@ -120,18 +117,10 @@ def train_posefix(train: list[PersonInstance], steps: int, seed: int = 0, config
     input poses; ``score(model)``, given, is the Trainer's validation (at the end). ``settings``
     override :class:`TrainConfig` fields (defaults: the learning proof's, Adam 3e-3, batch 8, cosine,
     bf16 on the CPU)."""
-    from ..engine.config import TrainConfig
-    from ..engine.trainer import Trainer, seed_everything
+    from ..engine.trainer import seed_everything
 
     seed_everything(seed)
     model = PoseFix(config)
-    cfg_args = dict(batch_size=8, lr=3e-3, schedule="cosine", warmup_steps=50, amp="bf16", workers=0,
-                    augment=SYNTHETIC_AUGMENT, log_every=50, seed=seed)
-    cfg_args.update(settings)
-    epochs = -(-steps * cfg_args["batch_size"] // len(train))
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = TrainConfig(out=out or tmp, epochs=epochs, max_steps=steps, val_every=epochs, **cfg_args)
-        cfg = replace(cfg, warmup_steps=min(cfg.warmup_steps, steps // 4))
-        data = PoseFixData(train, model, errors, cfg.augment, seed)
-        summary = Trainer(model, data, cfg, score, "PCK@0.1").fit()
+    summary = fit_steps(model, lambda augment: PoseFixData(train, model, errors, augment, seed), len(train), steps,
+                        score, "PCK@0.1", seed, out, **settings)
     return model, summary

@@ -26,10 +26,31 @@ from ..topdown.dataset import PersonInstance, TopDownDataset
 from ..topdown.transforms import RandomAugment
 
 __all__ = ["synthetic_instances", "crops_ground_truth", "score_predictions", "train_synthetic", "learn_synthetic",
-           "mean_pose_scores", "held_out_scorer",
+           "mean_pose_scores", "held_out_scorer", "fit_steps", "PROOF_SETTINGS",
            "SYNTHETIC_AUGMENT"]
 
 SYNTHETIC_AUGMENT = RandomAugment(flip_prob=0.0, scale_factor=0.1, rotation_prob=0.0, half_body_prob=0.0)
+# the training settings every learning proof starts from (Adam at 3e-3, batch 8, cosine over the steps,
+# 50 warm-up steps, bf16 autocast on the CPU, no worker processes)
+PROOF_SETTINGS = dict(batch_size=8, lr=3e-3, schedule="cosine", warmup_steps=50, amp="bf16", workers=0,
+                      augment=SYNTHETIC_AUGMENT, log_every=50)
+
+
+def fit_steps(trained, make_data, size: int, steps: int, score, metric: str, seed: int, out: str | None = None,
+              **settings) -> dict:
+    """Train ``trained`` for exactly ``steps`` steps on ``make_data(augment)`` (``size`` samples) and
+    validate it once at the end with ``score`` (``metric`` ranks); the Trainer's summary.
+
+    ``settings`` override :data:`PROOF_SETTINGS`; the warm-up is capped at a quarter of the steps; the
+    run folder is ``out`` or a temporary one."""
+    from ..engine.trainer import Trainer
+
+    s = {**PROOF_SETTINGS, "seed": seed, **settings}
+    epochs = -(-steps * s["batch_size"] // size)
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = TrainConfig(out=out or tmp, epochs=epochs, max_steps=steps, val_every=epochs, **s)
+        cfg = replace(cfg, warmup_steps=min(cfg.warmup_steps, steps // 4))
+        return Trainer(trained, make_data(cfg.augment), cfg, score, metric).fit()
 
 
 def synthetic_instances(n: int, size: tuple[int, int], seed: int, masks: bool = False) -> list[PersonInstance]:
@@ -123,7 +144,7 @@ def train_synthetic(preset: str, steps: int, train: list[PersonInstance], seed: 
     from scratch for ``steps`` steps on ``train``. ``score(model)`` is the Trainer's validation;
     ``before(model)``, given, runs on the built model before any step; ``masks`` gives the crops'
     person masks to the trained module (multi-task training, ``TopDownDataset(masks=True)``)."""
-    from ..engine.trainer import Trainer, seed_everything
+    from ..engine.trainer import seed_everything
     from . import build_model
 
     seed_everything(seed)
@@ -131,15 +152,9 @@ def train_synthetic(preset: str, steps: int, train: list[PersonInstance], seed: 
     if before is not None:
         before(model)
     trained = wrap(model) if wrap is not None else model
-    settings = dict(batch_size=8, lr=3e-3, schedule="cosine", warmup_steps=50, amp="bf16", workers=0,
-                    augment=SYNTHETIC_AUGMENT, log_every=50, seed=seed)
-    settings.update(config)
-    epochs = -(-steps * settings["batch_size"] // len(train))
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = TrainConfig(out=out or tmp, epochs=epochs, max_steps=steps, val_every=epochs, **settings)
-        cfg = replace(cfg, warmup_steps=min(cfg.warmup_steps, steps // 4))
-        data = TopDownDataset(train, model.codec, model.skeleton, cfg.augment, seed=seed, masks=masks)
-        summary = Trainer(trained, data, cfg, score, "PCK@0.1").fit()
+    summary = fit_steps(trained, lambda augment: TopDownDataset(train, model.codec, model.skeleton, augment, seed=seed,
+                                                                masks=masks),
+                        len(train), steps, score, "PCK@0.1", seed, out, **config)
     return model, summary
 
 
