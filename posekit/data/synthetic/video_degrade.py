@@ -204,10 +204,12 @@ def part_velocities(prev: Figure | None, fig: Figure, nxt: Figure | None) -> dic
 
 def line_kernel(length: float, angle: float) -> np.ndarray:
     """A normalised linear motion-blur kernel: a segment of ``length`` px at ``angle`` (radians, x
-    towards y), centred, splatted bilinearly from dense samples."""
+    towards y), centred, splatted bilinearly from dense samples (its variance along the segment is
+    the segment's, length^2 / 12, plus the bilinear splat's 1/6 px^2)."""
     size = 2 * int(np.ceil(length / 2)) + 3
     k = np.zeros((size, size), np.float64)
-    s = np.linspace(-length / 2, length / 2, max(2, int(np.ceil(8 * length))))
+    n = max(2, int(np.ceil(8 * length)))
+    s = ((np.arange(n) + 0.5) / n - 0.5) * length
     x, y = size // 2 + s * np.cos(angle), size // 2 + s * np.sin(angle)
     x0, y0 = np.floor(x).astype(int), np.floor(y).astype(int)
     fx, fy = x - x0, y - y0
@@ -275,7 +277,7 @@ def defocus(scenes: Sequence[Scene], rng: np.random.Generator, rate: float = 1.5
             max_radius: float | None = None, log: DegradationLog | None = None) -> np.ndarray:
     """Focus that drifts over time: about ``rate`` episodes per 50 frames, each a raised-cosine rise
     and fall of the circle of confusion over ``duration`` frames, up to ``max_radius`` px (default
-    1.5% of the frame's shorter side, plus one). Frames with a radius of at least 0.5 px are blurred
+    1.5% of the frame's shorter side, plus one). Frames with a radius of at least 1 px are blurred
     with a disc. Returns the radius of every frame (T,)."""
     h, w = scenes[0].image.shape[:2]
     top = 1.0 + 0.015 * min(h, w) if max_radius is None else max_radius
@@ -287,7 +289,7 @@ def defocus(scenes: Sequence[Scene], rng: np.random.Generator, rate: float = 1.5
         bump = np.where(np.abs(t - c) < d / 2, 0.5 + 0.5 * np.cos(2 * np.pi * (t - c) / d), 0.0)
         radius = np.maximum(radius, peak * bump)
     for i, (scene, r) in enumerate(zip(scenes, radius)):
-        if r >= 0.5:
+        if r >= 1.0:
             scene.image[:] = cv2.filter2D(scene.image, -1, disc_kernel(r), borderType=cv2.BORDER_REFLECT)
             if log is not None:
                 log.add("defocus", i, -1, r)
