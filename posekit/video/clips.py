@@ -144,7 +144,8 @@ class PersonTubes:
     def __init__(self, videos: Sequence[Video], codec, skeleton: Skeleton, length: int = 5, step: int = 1,
                  padding: float = 1.25, augment: RandomAugment | None = None, seed: int = 0):
         self.videos, self.codec, self.skeleton = list(videos), codec, skeleton
-        self.length, self.step, self.padding, self.augment, self.seed, self.epoch = length, step, padding, augment, seed, 0
+        self.length, self.step, self.padding = length, step, padding
+        self.augment, self.seed, self.epoch = augment, seed, 0
         self.flip_index = skeleton.flip_index()
         cv2.setNumThreads(1)
         self.index = []

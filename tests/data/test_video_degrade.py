@@ -182,7 +182,8 @@ def test_synth_degrade_writes_the_log_and_consistent_annotations(tmp_path, capsy
     assert main(args + ["--out", str(tmp_path / "c")]) == 0
     for rel in ("annotations.json", "degradations/000001.json", "images/000001/000007.png"):
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
-    assert (tmp_path / "a/images/000000/000003.png").read_bytes() != (tmp_path / "c/images/000000/000003.png").read_bytes()
+    frame = "images/000000/000003.png"
+    assert (tmp_path / "a" / frame).read_bytes() != (tmp_path / "c" / frame).read_bytes()
     assert not (tmp_path / "c/degradations").exists()
     assert main(["validate", str(tmp_path / "a/annotations.json"), str(tmp_path / "a/posetrack/000000.json")]) == 0
     data = json.loads((tmp_path / "a/annotations.json").read_text())
