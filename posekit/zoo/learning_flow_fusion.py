@@ -19,7 +19,10 @@ from ..topdown.dataset import PersonInstance
 from ..topdown.transforms import apply_affine, invert_affine
 from .learning_proof import score_predictions, train_synthetic
 
-__all__ = ["degraded_videos", "frame_instances", "tube_features", "fit_fusion", "learn_flow_fusion"]
+__all__ = ["degraded_videos", "frame_instances", "tube_features", "fit_fusion", "learn_flow_fusion",
+           "save_flow_fusion", "load_flow_fusion"]
+
+FRAME_FILE, FUSION_FILE, KIND = "frame_model.safetensors", "fusion.safetensors", "flow-fusion"
 
 
 def degraded_videos(n: int, seed: int, frames: int = 30, size: tuple[int, int] = (192, 144),
@@ -108,9 +111,11 @@ def _score(maps: np.ndarray, features: dict, codec, skeleton, keep: np.ndarray) 
 
 def learn_flow_fusion(seed: int = 0, steps: int = 600, preset: str = "simplebaseline-r18-128x96",
                       input_size: tuple[int, int] = (64, 96), train_videos: int = 12, test_videos: int = 6,
-                      frames: int = 30, length: int = 5, step: int = 2, fusion_steps: int = 300) -> dict:
+                      frames: int = 30, length: int = 5, step: int = 2, fusion_steps: int = 300,
+                      out: str | None = None) -> dict:
     """The proof for one seed: single-frame, warped-average and fused scores (PCK@0.1, AP) on the
-    held-out tubes, all and degraded only; fusion's training loss before and after."""
+    held-out tubes, all and degraded only; fusion's training loss before and after. ``out``, given,
+    receives the trained run (:func:`save_flow_fusion`)."""
     import torch
 
     from ..video.clips import PersonTubes
@@ -136,4 +141,50 @@ def learn_flow_fusion(seed: int = 0, steps: int = 600, preset: str = "simplebase
             scores = _score(maps, te, model.codec, model.skeleton, keep)
             row[f"{name}_{part}_PCK@0.1"], row[f"{name}_{part}_AP"] = scores["PCK@0.1"], scores["AP"]
     row["minutes"] = (time.monotonic() - t0) / 60
+    if out is not None:
+        save_flow_fusion(out, model, fusion, length, step, {k: v for k, v in row.items() if k != "minutes"})
     return row
+
+
+def save_flow_fusion(run_dir, model, fusion, length: int, step: int, info: dict | None = None):
+    """``run_dir/frame_model.safetensors`` (the per-frame network, its preset spec in the metadata),
+    ``run_dir/fusion.safetensors`` (the 1x1 pooling; tube ``length`` and ``step``) and ``flow_fusion.json``."""
+    from pathlib import Path
+
+    from ..engine.checkpoint import save_weights
+    from ..fileio import write_json
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    spec = {"kind": KIND, "frames": fusion.frames, "keypoints": fusion.keypoints, "length": length, "step": step}
+    save_weights(model, run_dir / FRAME_FILE)
+    fusion.spec = spec
+    save_weights(fusion, run_dir / FUSION_FILE, {"info": info or {}})
+    write_json(run_dir / "flow_fusion.json", {"spec": spec, "frame_model": model.spec, **(info or {})}, indent=True)
+    return run_dir
+
+
+def load_flow_fusion(run_dir):
+    """(per-frame model, fusion, spec) saved by :func:`save_flow_fusion`, in eval mode; :class:`InputError`
+    for a folder that is not such a run."""
+    from pathlib import Path
+
+    from ..engine.checkpoint import load_weights, weights_info
+    from ..errors import InputError, ModelError
+    from ..video.flow_fusion import FlowFusion
+    from .checkpoints import load_model
+
+    run_dir = Path(run_dir)
+    if not (run_dir / FUSION_FILE).is_file() or not (run_dir / FRAME_FILE).is_file():
+        raise InputError(f"{run_dir}: not a flow-fusion run (needs {FRAME_FILE} and {FUSION_FILE})")
+    try:
+        spec = weights_info(run_dir / FUSION_FILE).get("spec") or {}
+        if spec.get("kind") != KIND:
+            raise InputError(f"{run_dir / FUSION_FILE}: not a flow fusion "
+                             f"(its model is {spec.get('kind') or 'unnamed'})")
+        fusion = FlowFusion(int(spec["frames"]), int(spec["keypoints"]))
+        load_weights(fusion, run_dir / FUSION_FILE)
+        model = load_model(run_dir / FRAME_FILE)
+    except ModelError as e:
+        raise InputError(str(e)) from None
+    return model.eval(), fusion.eval(), spec

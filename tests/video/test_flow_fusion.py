@@ -55,3 +55,25 @@ def test_short_learning_run(one_thread):
     assert row["degraded_tubes"] > 10 and row["test_tubes"] > row["degraded_tubes"]
     assert row["fusion_loss_last"] < row["fusion_loss_first"]
     assert row["fused_degraded_PCK@0.1"] >= row["single_degraded_PCK@0.1"]
+
+
+def test_run_folder_round_trip(tmp_path):
+    from posekit.errors import InputError
+    from posekit.zoo import build_model
+    from posekit.zoo.learning_flow_fusion import load_flow_fusion, save_flow_fusion
+
+    model = build_model("simplebaseline-r18-128x96", input_size=(32, 64))
+    fusion = FlowFusion(5, 17)
+    with torch.no_grad():
+        fusion.pool.weight.add_(0.01 * torch.randn_like(fusion.pool.weight))
+    save_flow_fusion(tmp_path / "run", model, fusion, 5, 2, {"seed": 0})
+    m2, f2, spec = load_flow_fusion(tmp_path / "run")
+    assert spec == {"kind": "flow-fusion", "frames": 5, "keypoints": 17, "length": 5, "step": 2}
+    x = torch.rand(2, 3, 64, 32)
+    model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(m2(x), model(x))
+        w = torch.rand(1, 5, 17, 16, 8)
+        torch.testing.assert_close(f2(w), fusion(w))
+    with pytest.raises(InputError, match="not a flow-fusion run"):
+        load_flow_fusion(tmp_path)
