@@ -3,8 +3,8 @@ ConvNets"): does fusing the flow-warped heatmaps of a tube's neighbouring frames
 per-frame network on its own, on held-out degraded synthetic videos? Per seed
 (posekit.zoo.learning_flow_fusion): a SimpleBaseline-R18 is trained from scratch on the person crops
 of every frame of 12 degraded training videos (blur, defocus, occlusion, camera), then frozen; the
-1x1 fusion of its DIS-warped heatmaps over 5-frame tubes (2 frames apart) is trained on the training
-tubes. Scored on the centre frames of the held-out tubes (6 videos): single-frame, the plain average
+1x1 fusion of its DIS-warped heatmaps over 5-frame tubes (2 frames apart) is trained on the tubes of
+6 other videos. Scored on the centre frames of the held-out tubes (6 videos): single-frame, the plain average
 of the warped heatmaps (the fusion before training) and the learned fusion; all tubes and the tubes
 whose centre frame is degraded. One torch thread; a gain counts when it is larger than the spread
 (max - min over the seeds, the larger of the two rows'). Writes the JSON after every seed.

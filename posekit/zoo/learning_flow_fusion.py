@@ -3,8 +3,9 @@ on degraded synthetic videos.
 
 A per-frame network (a zoo heatmap preset) is trained from scratch on the person crops of every
 frame of the training videos (degraded like the held-out ones); then, frozen, it runs on every
-frame of each person tube, and the 1x1 fusion of its flow-warped heatmaps is trained on the
-training tubes. Both are scored on the held-out tubes' centre frames: the single-frame network
+frame of each person tube, and the 1x1 fusion of its flow-warped heatmaps is trained on the tubes
+of a second set of videos that the per-frame network has not seen (on its own training videos the
+network is right in every frame, which teaches the fusion to trust neighbours more than it should). Both are scored on the held-out tubes' centre frames: the single-frame network
 (the centre frame's own heatmaps, the same window), the plain average of the warped heatmaps
 (the fusion before training) and the learned fusion, over all tubes and over the tubes whose
 centre frame is degraded (blurred, defocused or occluded, from the videos' degradation logs).
@@ -111,7 +112,7 @@ def _score(maps: np.ndarray, features: dict, codec, skeleton, keep: np.ndarray) 
 
 def learn_flow_fusion(seed: int = 0, steps: int = 600, preset: str = "simplebaseline-r18-128x96",
                       input_size: tuple[int, int] = (64, 96), train_videos: int = 12, test_videos: int = 6,
-                      frames: int = 30, length: int = 5, step: int = 2, fusion_steps: int = 300,
+                      fusion_videos: int = 6, frames: int = 30, length: int = 5, step: int = 2, fusion_steps: int = 300,
                       out: str | None = None) -> dict:
     """The proof for one seed: single-frame, warped-average and fused scores (PCK@0.1, AP) on the
     held-out tubes, all and degraded only; fusion's training loss before and after. ``out``, given,
@@ -125,14 +126,15 @@ def learn_flow_fusion(seed: int = 0, steps: int = 600, preset: str = "simplebase
     test, logs = degraded_videos(test_videos, 2000 + seed, frames)
     model, _ = train_synthetic(preset, steps, frame_instances(train), seed, model_args={"input_size": input_size},
                                log_every=10 ** 6)
-    tr = tube_features(model, PersonTubes(train, model.codec, model.skeleton, length, step))
+    fuse, _ = degraded_videos(fusion_videos, 3000 + seed, frames)
+    tr = tube_features(model, PersonTubes(fuse, model.codec, model.skeleton, length, step))
     tubes = PersonTubes(test, model.codec, model.skeleton, length, step)
     te = tube_features(model, tubes)
     fusion, losses = fit_fusion(tr, fusion_steps, seed=seed)
     with torch.no_grad():
         fused = fusion(torch.from_numpy(te["warped"])).numpy()
     degraded = np.array([logs[v].degraded(t, tid) for v, t, tid in tubes.index])
-    row: dict = {"seed": seed, "steps": steps, "fusion_steps": fusion_steps, "train_tubes": len(tr["truth"]),
+    row: dict = {"seed": seed, "steps": steps, "fusion_steps": fusion_steps, "fusion_tubes": len(tr["truth"]),
                  "test_tubes": len(te["truth"]), "degraded_tubes": int(degraded.sum()),
                  "fusion_loss_first": float(np.mean(losses[:10])), "fusion_loss_last": float(np.mean(losses[-10:]))}
     everything = np.ones(len(degraded), bool)

@@ -46,12 +46,13 @@ def one_thread():
 
 
 def test_short_learning_run(one_thread):
-    """30 steps of the per-frame network and 50 of the fusion on 3 small degraded videos (about 20 s).
-    Measured: single-frame PCK@0.1 0.395 on the degraded held-out tubes, fused 0.433."""
+    """30 steps of the per-frame network on 3 small degraded videos, 50 of the fusion on 2 others
+    (about 35 s). Measured: PCK@0.1 on the degraded held-out tubes single-frame 0.395, fused 0.481.
+    So short a run proves only that the pieces fit and the fusion learns; the bench measures the gain."""
     from posekit.zoo.learning_flow_fusion import learn_flow_fusion
 
-    row = learn_flow_fusion(seed=0, steps=30, input_size=(32, 64), train_videos=3, test_videos=2, frames=16,
-                            fusion_steps=50)
+    row = learn_flow_fusion(seed=0, steps=30, input_size=(32, 64), train_videos=3, test_videos=2,
+                            fusion_videos=2, frames=16, fusion_steps=50)
     assert row["degraded_tubes"] > 10 and row["test_tubes"] > row["degraded_tubes"]
     assert row["fusion_loss_last"] < row["fusion_loss_first"]
     assert row["fused_degraded_PCK@0.1"] >= row["single_degraded_PCK@0.1"]
