@@ -4,11 +4,12 @@ on degraded synthetic videos.
 A per-frame network (a zoo heatmap preset) is trained from scratch on the person crops of every
 frame of the training videos (degraded like the held-out ones); then, frozen, it runs on every
 frame of each person tube, and the 1x1 fusion of its flow-warped heatmaps is trained on the tubes
-of a second set of videos that the per-frame network has not seen (on its own training videos the
-network is right in every frame, which teaches the fusion to trust neighbours more than it should). Both are scored on the held-out tubes' centre frames: the single-frame network
-(the centre frame's own heatmaps, the same window), the plain average of the warped heatmaps
-(the fusion before training) and the learned fusion, over all tubes and over the tubes whose
-centre frame is degraded (blurred, defocused or occluded, from the videos' degradation logs).
+of a second set of videos that the per-frame network has not seen (fitted on its own training
+videos, where the network is right in every frame, the fusion lost AP to the single frame). Both
+are scored on the held-out tubes' centre frames: the single-frame network (the centre frame's own
+heatmaps, the same window), the plain average of the warped heatmaps (the fusion before training)
+and the learned fusion, over all tubes and over the tubes whose centre frame is degraded (blurred,
+defocused or occluded, from the videos' degradation logs).
 """
 from __future__ import annotations
 
