@@ -47,7 +47,7 @@ def one_thread():
 
 def test_short_learning_run(one_thread):
     """30 steps of the per-frame network on 3 small degraded videos, 50 of the fusion on 2 others
-    (about 35 s). Measured: PCK@0.1 on the degraded held-out tubes single-frame 0.395, fused 0.481.
+    (about 15 s). Measured: PCK@0.1 on the degraded held-out tubes single-frame 0.395, fused 0.481.
     So short a run proves only that the pieces fit and the fusion learns; the bench measures the gain."""
     from posekit.zoo.learning_flow_fusion import learn_flow_fusion
 
