@@ -79,6 +79,7 @@ ARGV_GT = {
         "eval", "--gt", s / "coco_mini" / "annotations" / "person_keypoints_val2017.json",
         "--results", s / "coco_mini" / "annotations" / "person_keypoints_val2017.json", "--image-ids", b],
     "validate --gt": lambda b, t, s: ["validate", "--gt", b, b],
+    "synth --degrade": lambda b, t, s: ["synth", "--video", "--out", t / "v", "--degrade", b.name],  # not a kind
     "infer --refine": lambda b, t, s: ["infer", _image(s), "--refine", b, "--out", t / "out"],
     "adapt --detector": lambda b, t, s: ["adapt", "--model", _checkpoint(t), "--target-images", t,
                                          "--out", t / "run", "--detector", b],

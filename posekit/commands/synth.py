@@ -39,6 +39,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frames", type=int, default=50, help="frames per video (with --video, default 50)")
     p.add_argument("--videos", type=int, default=1, help="number of videos (with --video, default 1)")
     p.add_argument("--fps", type=float, default=25.0, help="frame rate of the mp4 (default 25)")
+    p.add_argument("--degrade", default="",
+                   help="with --video: comma-separated video degradations, any of blur (motion blur along each limb's "
+                        "motion), defocus (varying over time), occlusion (brief full occlusions), camera (pan and "
+                        "shake); what each did goes to degradations/<vid>.json")
     p.add_argument("--preview", action="store_true", help="also write preview.png: samples with ground truth drawn")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -58,10 +62,20 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"--{name.replace('_', '-')} must be between 0 and 1, got {value}")
     if args.video and args.crops:
         raise InputError("--video and --crops cannot be combined")
+    degrade: tuple[str, ...] = ()
+    if args.degrade:
+        from ..data.synthetic.video_degrade import parse_kinds
+
+        if not args.video:
+            raise InputError("--degrade needs --video")
+        try:
+            degrade = parse_kinds(args.degrade)
+        except ValueError as e:
+            raise InputError(f"--degrade: {e}") from None
     w, h = args.size or ((192, 256) if args.crops else (640, 480))
     if args.video:
         path = write_videos(args.out, args.videos, args.frames, w, h, max(1, args.max_people), args.seed,
-                            args.fps, args.preview, not args.quiet)
+                            args.fps, args.preview, not args.quiet, degrade)
         what = f"{args.videos} videos of {args.frames} frames"
     else:
         path = write_dataset(args.out, args.num_images, w, h, args.max_people, args.seed, args.crops,

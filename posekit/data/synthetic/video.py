@@ -9,6 +9,7 @@ COCO's with ``head_bottom`` and ``head_top`` in place of the eyes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from .body import POINTS, sample_body, sample_pose, walking_pose
 from .dataset import coco_category, encode_png, scene_annotations, write_preview
 from .render import PART_BITS, pose_figures, sample_looks
 from .scene import Person, Scene, compose
+from .video_degrade import degrade_video
 
 __all__ = ["make_video", "video_tracks", "posetrack_sample", "write_videos"]
 
@@ -150,9 +152,14 @@ def posetrack_sample(scene: Scene, image_id: int, file_name: str) -> tuple[PoseS
 
 
 def write_videos(out: str | Path, videos: int, frames: int, width: int, height: int, max_people: int = 3,
-                 seed: int = 0, fps: float = 25.0, preview: bool = False, progress: bool = False) -> Path:
+                 seed: int = 0, fps: float = 25.0, preview: bool = False, progress: bool = False,
+                 degrade: Sequence[str] = ()) -> Path:
     """Generate ``videos`` sequences into ``out``: ``images/<vid>/<frame>.png``, ``videos/<vid>.mp4``,
-    ``annotations.json`` (COCO with ``track_id``) and ``posetrack/<vid>.json`` (PoseTrack18)."""
+    ``annotations.json`` (COCO with ``track_id``) and ``posetrack/<vid>.json`` (PoseTrack18).
+
+    ``degrade`` names video degradations of :mod:`.video_degrade` (``blur``, ``defocus``,
+    ``occlusion``, ``camera``) to apply, from their own random stream (the people are those of
+    the same seed without them); what they did goes to ``degradations/<vid>.json``."""
     from tqdm import tqdm
 
     out = Path(out)
@@ -161,6 +168,10 @@ def write_videos(out: str | Path, videos: int, frames: int, width: int, height: 
         rng = np.random.default_rng([seed, v])
         scenes = make_video(rng, width, height, frames, int(rng.integers(1, max_people + 1)))
         vid = f"{v:06d}"
+        if degrade:
+            log = degrade_video(scenes, np.random.default_rng([seed, v, 1]), degrade)
+            events = [dict(e, image_id=int(f"1{v:06d}{e['frame']:04d}")) for e in log.events]
+            write_json(out / "degradations" / f"{vid}.json", {"video": vid, "kinds": list(degrade), "events": events})
         pt_samples, pt_heads = [], {}
         for t, scene in enumerate(scenes):
             image_id = int(f"1{v:06d}{t:04d}")
