@@ -4,7 +4,8 @@ On the 30 real COCO photos bundled in ./data (coco_mini val2017) at input height
 timed separately (median over the photos, after a warm-up):
   * the network on each backend: posekit's torch module, its ONNX export on onnxruntime, and,
     side by side as the reference, OpenVINO running the int8 file (and its float graph);
-  * resampling the fields onto the decoding grid (bicubic warp, posekit.bottomup.fields);
+  * the fields on the decoding grid (network + resampling the heatmaps, posekit.bottomup.fields; the
+    first call at each input shape is slow, so this row is not the network row plus resampling);
   * the grouping (posekit.codecs.paf_grouping, NumPy);
   * end to end ``predict`` (torch and onnxruntime), by default and with ``--accurate`` (flip test and
     heights 368/256/512: six network runs, their heatmaps warped onto the grid, PAFs read where sampled).
@@ -78,8 +79,6 @@ def main() -> int:
         for b, e in est.items():
             times.setdefault(f"end to end predict ({b})", []).append(timed(e.predict, img)[0])
     rows = {k: float(np.median(v)) for k, v in times.items()}
-    rows["resampling (fields - network, torch)"] = rows["fields (network + resampling, torch)"] - \
-        rows["network: torch (posekit)"]
     ref = rows["network: openvino int8 (reference)"]
     print(f"{len(photos)} real photos (coco_mini val2017) at input height {args.height}, {args.threads} threads; "
           f"median ms per image")

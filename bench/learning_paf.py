@@ -7,7 +7,7 @@ parallel processes. Writes bench/results/learning_paf.json (``--out``): each see
 AR, untrained AP, wall and CPU minutes) and AP's mean, min, max and spread. tests/bottomup/test_learning_paf.py's
 slow bar is set from the minimum.
 
-    python bench/learning_paf.py [--seeds 0 1 2] [--steps 1500] [--jobs 3]
+    python bench/learning_paf.py [--seeds 0 1 2] [--steps 2200] [--jobs 3]
     python bench/learning_paf.py --ceiling   # adds the AP of the ground-truth fields to the JSON
 """
 from __future__ import annotations
@@ -33,11 +33,11 @@ def _run(args: tuple[int, int]) -> dict:
 
 def main() -> None:
     from posekit.fileio import write_json
-    from posekit.zoo.learning_paf import PRESET, proof_summary, report_seeds
+    from posekit.zoo.learning_paf import PRESET, PROOF_AMP, STEPS, proof_summary, report_seeds
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--steps", type=int, default=STEPS)
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "learning_paf.json"))
     p.add_argument("--ceiling", action="store_true",
@@ -54,7 +54,7 @@ def main() -> None:
         return
     with ProcessPoolExecutor(a.jobs) as pool:
         rows = list(pool.map(_run, [(s, a.steps) for s in a.seeds]))
-    summary = proof_summary(PRESET, rows, a.steps, a.jobs)
+    summary = proof_summary(PRESET, rows, a.steps, a.jobs, amp=PROOF_AMP)
     write_json(a.out, summary, indent=True)
     report_seeds(summary, a.out)
 

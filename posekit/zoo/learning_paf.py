@@ -26,7 +26,10 @@ PAF_AUGMENT = RandomAugment(flip_prob=0.0, scale_factor=0.25, rotation_factor=10
 # occluders (40% of scenes) and a masked crowd (10%)
 SCENES = {"min_people": 3, "max_people": 8, "min_height": 50.0, "max_height": 120.0, "crowd_prob": 0.1,
           "occluder_prob": 0.4}
-PRESET, SIZE, STEPS = "openpose-small-160x160", (160, 160), 1500   # 1500 steps: about 9 minutes on one core
+# 2200 steps with bf16 autocast (the top-down proofs' setting): about 9.5 CPU minutes on one core of a
+# CPU with AVX-512 BF16 (1.6x faster a step than float32, with the same loss curve: measured, 2400 steps)
+PRESET, SIZE, STEPS = "openpose-small-160x160", (160, 160), 2200
+PROOF_AMP = "bf16"
 
 
 def synthetic_scenes(n: int, size: tuple[int, int], seed: int, **options) -> tuple[list, dict]:
@@ -90,10 +93,10 @@ def learn_paf(preset: str, steps: int, train: list, held_out: list, held_out_gt:
 def proof_run(seed: int, steps: int = STEPS, train_scenes: int = 800, held_out_scenes: int = 100,
               untrained: bool = True) -> dict:
     """The learning proof of :data:`PRESET`: ``train_scenes`` scenes drawn with seed ``1000 + seed``,
-    ``held_out_scenes`` held-out scenes (seed 7, the same for every run), ``steps`` steps."""
+    ``held_out_scenes`` held-out scenes (seed 7, the same for every run), ``steps`` steps, bf16 autocast."""
     train, _ = synthetic_scenes(train_scenes, SIZE, 1000 + seed)
     held_out, gt = synthetic_scenes(held_out_scenes, SIZE, 7)
-    return learn_paf(PRESET, steps, train, held_out, gt, seed=seed, untrained=untrained)
+    return learn_paf(PRESET, steps, train, held_out, gt, seed=seed, untrained=untrained, amp=PROOF_AMP)
 
 
 def ground_truth_ap(held_out_scenes: int = 100) -> float:
