@@ -179,17 +179,14 @@ def compute_fields(run, image: np.ndarray, skeleton: Skeleton, limbs, heights=(3
                 ax, bx = -a, (size[0] - 1 - (0.5 * f / factor - 0.5) - off) / stride
             if height == heights[0] and not mirrored:  # the same map as the warp below, by a plain resize
                 heat_g = _upsample(heat, upsample, (gw, gh))
-                pafs.add(paf, 1 / upsample, 0.5 / upsample - 0.5, 1 / upsample, 0.5 / upsample - 0.5)
             else:
-                m = np.array([[ax, 0, bx], [0, a, b]], np.float64)
-                heat_g = _warp(heat, m, (gw, gh))
-                if mirrored:  # the mirrored limb's field, x negated
-                    source = (2 * flip_l[:, None] + np.arange(2)).ravel()
-                    pafs.add(paf, ax, bx, a, b, source, np.tile([-1.0, 1.0], len(flip_l)))
-                else:
-                    pafs.add(paf, ax, bx, a, b)
-            if mirrored:
+                heat_g = _warp(heat, np.array([[ax, 0, bx], [0, a, b]], np.float64), (gw, gh))
+            if mirrored:  # the mirrored keypoints' maps; the mirrored limbs' fields, x negated
                 heat_g = heat_g[flip_k]
+                pafs.add(paf, ax, bx, a, b, (2 * flip_l[:, None] + np.arange(2)).ravel(),
+                         np.tile([-1.0, 1.0], len(flip_l)))
+            else:
+                pafs.add(paf, ax, bx, a, b)
             heat_sum = heat_g if heat_sum is None else heat_sum + heat_g
             runs += 1
     return FieldGrid(heat_sum / runs, pafs, factor)
